@@ -1,0 +1,311 @@
+//! The MPI back end: initialisation, the abort-on-panic hook, and the byte and buffer transfers
+//! that [`Comm`](crate::Comm) builds its collectives on. Compiled only with the `mpi` feature.
+
+use super::op::OpKind;
+use super::scalar::Scalar;
+use super::scope;
+use crate::error::{Error, Result};
+use rsmpi::collective::SystemOperation;
+use rsmpi::datatype::{Partition, PartitionMut};
+use rsmpi::topology::{Color, SimpleCommunicator};
+use rsmpi::traits::*;
+use std::mem::ManuallyDrop;
+use std::sync::{Mutex, Once, OnceLock};
+
+/// An MPI communicator owned by bamboost.
+pub(crate) struct MpiComm(ManuallyDrop<SimpleCommunicator>);
+
+// SAFETY: bamboost only uses MPI after checking that the library runs with
+// `MPI_THREAD_MULTIPLE` (see `ensure_initialized`), the level at which any thread may call MPI on
+// any communicator at any time.
+unsafe impl Send for MpiComm {}
+// SAFETY: as for `Send`: with `MPI_THREAD_MULTIPLE`, concurrent calls on one communicator are
+// allowed by the MPI standard.
+unsafe impl Sync for MpiComm {}
+
+impl Drop for MpiComm {
+    fn drop(&mut self) {
+        // Freeing a communicator after `MPI_Finalize` is an MPI error; at that point the
+        // process is ending and the handle is simply forgotten.
+        if !rsmpi::is_finalized() {
+            // SAFETY: the field is never used again after this drop.
+            unsafe { ManuallyDrop::drop(&mut self.0) }
+        }
+    }
+}
+
+impl MpiComm {
+    pub(crate) fn new(comm: SimpleCommunicator) -> Self {
+        MpiComm(ManuallyDrop::new(comm))
+    }
+
+    pub(crate) fn world() -> Self {
+        Self::new(SimpleCommunicator::world())
+    }
+
+    pub(crate) fn self_comm() -> Self {
+        Self::new(SimpleCommunicator::self_comm())
+    }
+
+    /// The wrapped rsmpi communicator.
+    pub(crate) fn raw(&self) -> &SimpleCommunicator {
+        &self.0
+    }
+
+    pub(crate) fn rank(&self) -> usize {
+        self.0.rank() as usize
+    }
+
+    pub(crate) fn size(&self) -> usize {
+        self.0.size() as usize
+    }
+
+    pub(crate) fn same_as(&self, other: &MpiComm) -> bool {
+        self.0.as_raw() == other.0.as_raw()
+    }
+
+    pub(crate) fn barrier(&self) {
+        self.0.barrier();
+    }
+
+    /// Broadcasts a byte message from `root`. Messages up to `INLINE` bytes travel in a single
+    /// broadcast of a fixed-size header; longer ones need a second broadcast of the rest.
+    pub(crate) fn bcast_bytes(&self, root: usize, bytes: Option<Vec<u8>>) -> Vec<u8> {
+        const HEADER: usize = 512;
+        const INLINE: usize = HEADER - 8;
+        let process = self.0.process_at_rank(root as i32);
+        let mut head = [0u8; HEADER];
+        match bytes {
+            Some(mut bytes) => {
+                let inline = bytes.len().min(INLINE);
+                head[..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+                head[8..8 + inline].copy_from_slice(&bytes[..inline]);
+                process.broadcast_into(&mut head[..]);
+                if bytes.len() > INLINE {
+                    process.broadcast_into(&mut bytes[INLINE..]);
+                }
+                bytes
+            }
+            None => {
+                process.broadcast_into(&mut head[..]);
+                let mut len_bytes = [0u8; 8];
+                len_bytes.copy_from_slice(&head[..8]);
+                let len = u64::from_le_bytes(len_bytes) as usize;
+                let mut bytes = vec![0u8; len];
+                let inline = len.min(INLINE);
+                bytes[..inline].copy_from_slice(&head[8..8 + inline]);
+                if len > INLINE {
+                    process.broadcast_into(&mut bytes[INLINE..]);
+                }
+                bytes
+            }
+        }
+    }
+
+    /// Gathers one byte message per rank on `root`, in rank order.
+    pub(crate) fn gather_bytes(&self, root: usize, bytes: &[u8]) -> Result<Option<Vec<Vec<u8>>>> {
+        let count = count_of(bytes.len())?;
+        let process = self.0.process_at_rank(root as i32);
+        if self.rank() != root {
+            process.gather_into(&count);
+            process.gather_varcount_into(bytes);
+            return Ok(None);
+        }
+        let mut counts = vec![0i32; self.size()];
+        process.gather_into_root(&count, &mut counts[..]);
+        let (displs, total) = displacements(&counts)?;
+        let mut all = vec![0u8; total];
+        {
+            let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            process.gather_varcount_into_root(bytes, &mut partition);
+        }
+        Ok(Some(split_messages(&all, &counts)))
+    }
+
+    /// Gathers one byte message per rank on every rank, in rank order.
+    pub(crate) fn allgather_bytes(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+        let counts = self.allgather_counts(bytes.len())?;
+        let (displs, total) = displacements(&counts)?;
+        let mut all = vec![0u8; total];
+        {
+            let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            self.0.all_gather_varcount_into(bytes, &mut partition);
+        }
+        Ok(split_messages(&all, &counts))
+    }
+
+    /// Sends one byte message from `root` to each rank (`messages` only matters on `root`).
+    pub(crate) fn scatter_bytes(&self, root: usize, messages: Option<Vec<Vec<u8>>>) -> Result<Vec<u8>> {
+        let process = self.0.process_at_rank(root as i32);
+        let mut count = 0i32;
+        match messages {
+            Some(messages) => {
+                let counts = messages
+                    .iter()
+                    .map(|m| count_of(m.len()))
+                    .collect::<Result<Vec<i32>>>()?;
+                process.scatter_into_root(&counts[..], &mut count);
+                let (displs, _) = displacements(&counts)?;
+                let all = messages.concat();
+                let mut mine = vec![0u8; count as usize];
+                let partition = Partition::new(&all[..], &counts[..], &displs[..]);
+                process.scatter_varcount_into_root(&partition, &mut mine[..]);
+                Ok(mine)
+            }
+            None => {
+                process.scatter_into(&mut count);
+                let mut mine = vec![0u8; count as usize];
+                process.scatter_varcount_into(&mut mine[..]);
+                Ok(mine)
+            }
+        }
+    }
+
+    pub(crate) fn send_bytes(&self, dest: usize, tag: i32, bytes: &[u8]) {
+        self.0.process_at_rank(dest as i32).send_with_tag(bytes, tag);
+    }
+
+    pub(crate) fn recv_bytes(&self, source: usize, tag: i32) -> Vec<u8> {
+        self.0.process_at_rank(source as i32).receive_vec_with_tag::<u8>(tag).0
+    }
+
+    pub(crate) fn bcast_into<T: Scalar>(&self, root: usize, buf: &mut [T]) {
+        self.0.process_at_rank(root as i32).broadcast_into(buf);
+    }
+
+    pub(crate) fn allgatherv<T: Scalar>(&self, local: &[T]) -> Result<Vec<T>> {
+        let counts = self.allgather_counts(local.len())?;
+        let (displs, total) = displacements(&counts)?;
+        // Placeholder zeros, all overwritten by the gather below.
+        let mut all = vec![zeroed::<T>(); total];
+        {
+            let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            self.0.all_gather_varcount_into(local, &mut partition);
+        }
+        Ok(all)
+    }
+
+    pub(crate) fn allreduce_into<T: Scalar>(&self, send: &[T], recv: &mut [T], op: OpKind) {
+        let op = match op {
+            OpKind::Sum => SystemOperation::sum(),
+            OpKind::Prod => SystemOperation::product(),
+            OpKind::Max => SystemOperation::max(),
+            OpKind::Min => SystemOperation::min(),
+        };
+        self.0.all_reduce_into(send, recv, op);
+    }
+
+    /// `None` when `color` is `None` (`MPI_UNDEFINED`): this rank is in no new communicator.
+    pub(crate) fn split(&self, color: Option<i32>, key: i32) -> Option<MpiComm> {
+        let color = color.map_or_else(Color::undefined, Color::with_value);
+        self.0.split_by_color_with_key(color, key).map(MpiComm::new)
+    }
+
+    pub(crate) fn dup(&self) -> MpiComm {
+        MpiComm::new(self.0.duplicate())
+    }
+
+    fn allgather_counts(&self, len: usize) -> Result<Vec<i32>> {
+        let count = count_of(len)?;
+        let mut counts = vec![0i32; self.size()];
+        self.0.all_gather_into(&count, &mut counts[..]);
+        Ok(counts)
+    }
+}
+
+/// A zero value of any scalar, used only as a placeholder before a receive overwrites it.
+fn zeroed<T: Scalar>() -> T {
+    // SAFETY: every `Scalar` is a plain integer or float type, for which all-zero bits are a
+    // valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+fn count_of(len: usize) -> Result<i32> {
+    i32::try_from(len).map_err(|_| Error::MessageTooLarge { len })
+}
+
+fn displacements(counts: &[i32]) -> Result<(Vec<i32>, usize)> {
+    let mut displs = Vec::with_capacity(counts.len());
+    let mut total = 0usize;
+    for &c in counts {
+        displs.push(count_of(total)?);
+        total += c as usize;
+    }
+    Ok((displs, total))
+}
+
+fn split_messages(all: &[u8], counts: &[i32]) -> Vec<Vec<u8>> {
+    let mut rest = all;
+    counts
+        .iter()
+        .map(|&c| {
+            let (head, tail) = rest.split_at(c as usize);
+            rest = tail;
+            head.to_vec()
+        })
+        .collect()
+}
+
+/// The universe bamboost initialised, finalised at process exit.
+static UNIVERSE: Mutex<Option<rsmpi::environment::Universe>> = Mutex::new(None);
+
+unsafe extern "C" {
+    fn atexit(callback: extern "C" fn()) -> std::os::raw::c_int;
+}
+
+extern "C" fn finalize_at_exit() {
+    if let Ok(mut universe) = UNIVERSE.lock() {
+        // Dropping the universe calls `MPI_Finalize`.
+        drop(universe.take());
+    }
+}
+
+/// Initialises MPI with `MPI_THREAD_MULTIPLE` unless someone already did, checks the thread
+/// level, and installs the abort-on-panic hook. Idempotent.
+pub(crate) fn ensure_initialized() -> Result<()> {
+    static RESULT: OnceLock<Result<()>> = OnceLock::new();
+    RESULT
+        .get_or_init(|| {
+            if let Some((universe, _)) =
+                rsmpi::initialize_with_threading(rsmpi::Threading::Multiple)
+            {
+                if let Ok(mut slot) = UNIVERSE.lock() {
+                    *slot = Some(universe);
+                }
+                // SAFETY: `finalize_at_exit` is a plain `extern "C" fn()` that lives for the
+                // whole program.
+                unsafe { atexit(finalize_at_exit) };
+            }
+            let provided = rsmpi::environment::threading_support();
+            if provided != rsmpi::Threading::Multiple {
+                return Err(Error::MpiThreading { provided: format!("{provided:?}") });
+            }
+            install_abort_on_panic();
+            Ok(())
+        })
+        .clone()
+}
+
+/// Makes a panic on any rank end the whole MPI job: without it, the other ranks wait forever in
+/// their next collective. Panics that `#[root_process]` catches and broadcasts are let through.
+fn install_abort_on_panic() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            if scope::panics_are_caught() {
+                return;
+            }
+            if rsmpi::is_initialized() && !rsmpi::is_finalized() {
+                let world = SimpleCommunicator::world();
+                eprintln!(
+                    "bamboost: rank {} of {} panicked; aborting the MPI job",
+                    world.rank(),
+                    world.size()
+                );
+                world.abort(101);
+            }
+        }));
+    });
+}
