@@ -1,0 +1,247 @@
+//! Code generation for `#[root_process]`, and the two entry points.
+
+use crate::args::Args;
+use crate::parse::{self, MethodKind, RootImpl};
+use crate::{path, validate};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, ImplItem, ItemImpl, ReturnType};
+
+/// Expands `#[root_process(args)] item`. On any problem it returns the block as written (minus
+/// the `#[exclude]` attributes it owns) followed by all the errors, so callers of the methods
+/// still type-check and no follow-up errors appear.
+pub(crate) fn root_process(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item: ItemImpl = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let err = syn::Error::new(Span::call_site(), "`#[root_process]` can only be applied to an `impl` block");
+            let err = err.to_compile_error();
+            return quote!(#item #err);
+        }
+    };
+    let mut errors = Vec::new();
+    let args = syn::parse2::<Args>(args).unwrap_or_else(|e| {
+        errors.push(e);
+        Args::default()
+    });
+    let root = parse::parse(item);
+    validate::validate(&root, &mut errors);
+    if let Some(err) = errors.into_iter().reduce(|mut all, e| {
+        all.combine(e);
+        all
+    }) {
+        let item = &root.item;
+        let err = err.to_compile_error();
+        return quote!(#item #err);
+    }
+    expand(root, &args)
+}
+
+/// `#[exclude]` reached on its own: `#[root_process]` would have removed it, so it is misplaced.
+pub(crate) fn misplaced_exclude(_args: TokenStream, item: TokenStream) -> TokenStream {
+    let err = syn::Error::new(
+        Span::call_site(),
+        "`#[exclude]` only has an effect on methods inside a `#[root_process]` impl block",
+    )
+    .to_compile_error();
+    quote!(#err #item)
+}
+
+/// Rewrites every wrapped method of a validated block.
+///
+/// ```text
+/// // Input
+/// fn count(&mut self, filter: &Filter) -> Result<usize> { BODY }
+///
+/// // Output
+/// fn count(&mut self, filter: &Filter) -> Result<usize> {
+///     let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
+///     ::bamboost::__private::on_root::<Result<usize>>(
+///         &__bamboost_comm,
+///         ::core::any::type_name::<Self>(),
+///         "count",
+///         move || -> Result<usize> { BODY },
+///     )
+/// }
+/// ```
+fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
+    let private = path::private(args);
+    let comm = Ident::new("__bamboost_comm", Span::mixed_site());
+    for method in &root.methods {
+        if !matches!(method.kind, MethodKind::Wrapped) {
+            continue;
+        }
+        let ImplItem::Fn(f) = &mut root.item.items[method.index] else { continue };
+        let Some(receiver) = f.sig.receiver() else { continue };
+        // `self` by value is the object itself; every other receiver derefs to it.
+        let object = if receiver.reference.is_none() && receiver.colon_token.is_none() {
+            quote_spanned!(receiver.span()=> &self)
+        } else {
+            quote_spanned!(receiver.span()=> &*self)
+        };
+        let comm_of = quote_spanned!(receiver.span()=> #private::comm_of(#object));
+        let (ret, ret_span) = match &f.sig.output {
+            ReturnType::Default => (quote!(()), f.sig.ident.span()),
+            ReturnType::Type(_, ty) => (quote!(#ty), ty.span()),
+        };
+        let on_root = quote_spanned!(ret_span=> #private::on_root::<#ret>);
+        let name = f.sig.ident.to_string();
+        let body = &f.block;
+        f.block = syn::parse_quote!({
+            let #comm = #comm_of;
+            #on_root(&#comm, ::core::any::type_name::<Self>(), #name, move || -> #ret #body)
+        });
+    }
+    let item = &root.item;
+    quote!(#item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+
+    fn check(args: TokenStream, item: TokenStream, expected: Expect) {
+        let output = root_process(args, item);
+        let file: syn::File = syn::parse2(output).expect("the expansion is valid Rust");
+        expected.assert_eq(&prettyplease::unparse(&file));
+    }
+
+    #[test]
+    fn wraps_receivers_and_leaves_constructors_and_excluded_methods() {
+        check(
+            quote!(),
+            quote! {
+                impl Index {
+                    /// Opens it.
+                    pub fn open(path: &str) -> Self { Index }
+                    /// Counts.
+                    #[inline]
+                    pub fn count(&mut self, filter: &str) -> Result<usize, Error> { Ok(filter.len()) }
+                    fn touch(&self) { self.n += 1; }
+                    fn consume(self) -> u8 { 1 }
+                    fn boxed(self: Box<Self>) -> u8 { 2 }
+                    #[exclude]
+                    fn name(&self) -> &str { "x" }
+                    #[bamboost::exclude]
+                    fn other(&self) -> &str { "y" }
+                }
+            },
+            expect![[r#"
+                impl Index {
+                    /// Opens it.
+                    pub fn open(path: &str) -> Self {
+                        Index
+                    }
+                    /// Counts.
+                    #[inline]
+                    pub fn count(&mut self, filter: &str) -> Result<usize, Error> {
+                        let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
+                        ::bamboost::__private::on_root::<
+                            Result<usize, Error>,
+                        >(
+                            &__bamboost_comm,
+                            ::core::any::type_name::<Self>(),
+                            "count",
+                            move || -> Result<usize, Error> { Ok(filter.len()) },
+                        )
+                    }
+                    fn touch(&self) {
+                        let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
+                        ::bamboost::__private::on_root::<
+                            (),
+                        >(
+                            &__bamboost_comm,
+                            ::core::any::type_name::<Self>(),
+                            "touch",
+                            move || -> () {
+                                self.n += 1;
+                            },
+                        )
+                    }
+                    fn consume(self) -> u8 {
+                        let __bamboost_comm = ::bamboost::__private::comm_of(&self);
+                        ::bamboost::__private::on_root::<
+                            u8,
+                        >(
+                            &__bamboost_comm,
+                            ::core::any::type_name::<Self>(),
+                            "consume",
+                            move || -> u8 { 1 },
+                        )
+                    }
+                    fn boxed(self: Box<Self>) -> u8 {
+                        let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
+                        ::bamboost::__private::on_root::<
+                            u8,
+                        >(
+                            &__bamboost_comm,
+                            ::core::any::type_name::<Self>(),
+                            "boxed",
+                            move || -> u8 { 2 },
+                        )
+                    }
+                    fn name(&self) -> &str {
+                        "x"
+                    }
+                    fn other(&self) -> &str {
+                        "y"
+                    }
+                }
+            "#]],
+        );
+    }
+
+    #[test]
+    fn keeps_generics_where_clauses_and_uses_the_crate_argument() {
+        check(
+            quote!(crate = "my::reexport"),
+            quote! {
+                impl<T: Clone> Store<T> where T: Send {
+                    fn get<K: AsRef<str>>(&self, key: K) -> Option<T> where K: Copy { None }
+                }
+            },
+            expect![[r#"
+                impl<T: Clone> Store<T>
+                where
+                    T: Send,
+                {
+                    fn get<K: AsRef<str>>(&self, key: K) -> Option<T>
+                    where
+                        K: Copy,
+                    {
+                        let __bamboost_comm = my::reexport::__private::comm_of(&*self);
+                        my::reexport::__private::on_root::<
+                            Option<T>,
+                        >(
+                            &__bamboost_comm,
+                            ::core::any::type_name::<Self>(),
+                            "get",
+                            move || -> Option<T> { None },
+                        )
+                    }
+                }
+            "#]],
+        );
+    }
+
+    #[test]
+    fn errors_keep_the_block_without_exclude_attributes() {
+        let output = root_process(
+            quote!(),
+            quote! {
+                impl A {
+                    async fn a(&self) {}
+                    #[exclude]
+                    fn b(&self) -> &u8 { &1 }
+                    fn c(&self) -> &u8 { &1 }
+                }
+            },
+        )
+        .to_string();
+        assert!(!output.contains("exclude ]"), "{output}");
+        assert!(output.contains("compile_error"), "{output}");
+        assert_eq!(output.matches("compile_error").count(), 2, "both problems are reported: {output}");
+    }
+}
