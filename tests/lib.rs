@@ -1,1 +1,85 @@
-//! stub
+//! Helpers shared by bamboost's integration and MPI tests.
+//!
+//! MPI may be initialised only once per process, so MPI test targets are `harness = false`
+//! programs: [`Checks`] runs named checks in the same order on every rank, counts failures over
+//! all ranks, prints `<target>: N passed, N failed` on rank 0 and sets the exit code.
+
+use bamboost::Comm;
+use bamboost::mpi::op::Sum;
+
+/// Runs named checks on every rank of the world communicator.
+pub struct Checks {
+    target: &'static str,
+    comm: Comm,
+    passed: usize,
+    failed: usize,
+}
+
+impl Checks {
+    /// Starts a target; chooses the back end (and initialises MPI under mpirun).
+    pub fn new(target: &'static str) -> Checks {
+        let comm = match Comm::try_world() {
+            Ok(comm) => comm,
+            Err(e) => {
+                eprintln!("{target}: cannot set up the world communicator: {e}");
+                std::process::exit(2);
+            }
+        };
+        if comm.rank() == 0 {
+            println!("{target}: {} rank(s), {}", comm.size(), if comm.is_mpi() { "mpi" } else { "serial" });
+        }
+        Checks { target, comm, passed: 0, failed: 0 }
+    }
+
+    /// The world communicator.
+    pub fn comm(&self) -> &Comm {
+        &self.comm
+    }
+
+    /// Runs one check on every rank; it fails on a rank by returning `Err`.
+    pub fn check(&mut self, name: &str, check: impl FnOnce(&Comm) -> Result<(), String>) {
+        self.comm.barrier();
+        match check(&self.comm) {
+            Ok(()) => self.passed += 1,
+            Err(why) => {
+                self.failed += 1;
+                eprintln!("{}: rank {}: FAILED {name}: {why}", self.target, self.comm.rank());
+            }
+        }
+    }
+
+    /// Prints the totals over all ranks and exits with status 1 if any check failed anywhere.
+    pub fn finish(self) -> ! {
+        let failed = self.comm.allreduce(self.failed, Sum).unwrap_or(usize::MAX);
+        if self.comm.rank() == 0 {
+            println!("{}: {} passed, {failed} failed", self.target, self.passed);
+        }
+        std::process::exit(if failed == 0 { 0 } else { 1 });
+    }
+}
+
+/// Fails a check with a message unless `cond` holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($why:tt)+) => {
+        if !$cond {
+            return Err(format!($($why)+));
+        }
+    };
+}
+
+/// Fails a check unless both sides are equal, showing both.
+#[macro_export]
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr $(,)?) => {{
+        let (l, r) = (&$left, &$right);
+        if l != r {
+            return Err(format!("{} != {}: {l:?} != {r:?}", stringify!($left), stringify!($right)));
+        }
+    }};
+}
+
+/// Converts any displayable error into a check failure.
+pub fn fail(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}

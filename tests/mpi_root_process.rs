@@ -1,2 +1,169 @@
-//! stub
-fn main(){}
+//! `#[root_process]` on every rank: run by `cargo test` (one rank) and under
+//! `mpirun -np 1..4` by `.ci/test`.
+
+use bamboost::mpi::op::Sum;
+use bamboost::mpi::{self, CommSlot, HasComm};
+use bamboost::{Comm, Error, root_process};
+use bamboost_tests::{Checks, ensure, ensure_eq, fail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Summary {
+    rank_that_ran: usize,
+    entries: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum LedgerError {
+    Full { capacity: usize },
+}
+
+/// An object whose methods only rank 0 should run, like the index or the XDMF writer.
+struct Ledger {
+    comm: CommSlot,
+    entries: Vec<String>,
+    body_runs: usize,
+    /// World rank of the process that owns this copy.
+    world_rank: usize,
+}
+
+impl HasComm for Ledger {
+    fn comm(&self) -> Comm {
+        self.comm.get()
+    }
+}
+
+#[root_process]
+impl Ledger {
+    fn new(comm: Comm) -> Self {
+        Ledger { comm: CommSlot::with(comm), entries: Vec::new(), body_runs: 0, world_rank: Comm::world().rank() }
+    }
+
+    fn add(&mut self, entry: &str) -> usize {
+        self.body_runs += 1;
+        self.entries.push(entry.to_string());
+        self.entries.len()
+    }
+
+    fn summary(&self) -> Summary {
+        Summary { rank_that_ran: self.world_rank, entries: self.entries.clone() }
+    }
+
+    fn add_checked(&mut self, entry: &str, capacity: usize) -> Result<usize, LedgerError> {
+        if self.entries.len() >= capacity {
+            return Err(LedgerError::Full { capacity });
+        }
+        Ok(self.add(entry))
+    }
+
+    /// Inside the body every communicator behaves as one rank, so rank 5 does not exist.
+    fn crate_error(&self) -> bamboost::Result<u8> {
+        let world = Comm::world();
+        world.bcast(1u8, 5)?;
+        Ok(0)
+    }
+
+    fn ranks_seen_inside(&self) -> (usize, usize) {
+        let world = Comm::world();
+        (world.rank(), world.size())
+    }
+
+    /// Nested wrapped calls and collectives inside the body must not deadlock.
+    fn nested(&mut self) -> (usize, usize, usize) {
+        let n = self.add("nested");
+        let summary = self.summary();
+        let world = Comm::world();
+        let sum = world.allreduce(10, Sum).unwrap_or(0);
+        (n, summary.entries.len(), sum)
+    }
+
+    fn generic<T: Serialize + serde::de::DeserializeOwned + Clone>(&self, value: T) -> Vec<T> {
+        vec![value; self.entries.len()]
+    }
+
+    fn into_entries(self) -> Vec<String> {
+        self.entries
+    }
+
+    #[exclude]
+    fn local_rank(&self) -> usize {
+        self.comm.get().rank()
+    }
+
+    #[exclude]
+    fn entries(&self) -> &[String] {
+        &self.entries
+    }
+}
+
+fn main() {
+    let mut t = Checks::new("mpi_root_process");
+
+    t.check("values reach every rank; the body runs on rank 0 only", |c| {
+        let mut ledger = Ledger::new(c.clone());
+        ensure_eq!(ledger.add("a"), 1);
+        ensure_eq!(ledger.add("b"), 2);
+        let summary = ledger.summary();
+        ensure_eq!(summary, Summary { rank_that_ran: 0, entries: vec!["a".into(), "b".into()] });
+        let runs = c.allreduce(ledger.body_runs, Sum).map_err(fail)?;
+        ensure_eq!(runs, 2);
+        // Only rank 0 holds the state the bodies changed.
+        ensure_eq!(ledger.entries().len(), if c.rank() == 0 { 2 } else { 0 });
+        ensure_eq!(ledger.local_rank(), c.rank());
+        Ok(())
+    });
+
+    t.check("an Err on rank 0 is the same Err everywhere", |c| {
+        let mut ledger = Ledger::new(c.clone());
+        ensure_eq!(ledger.add_checked("a", 1), Ok(1));
+        ensure_eq!(ledger.add_checked("b", 1), Err(LedgerError::Full { capacity: 1 }));
+        // The body runs on one rank, where the world behaves as a single rank.
+        ensure_eq!(ledger.crate_error(), Err(Error::InvalidRank { rank: 5, size: 1 }));
+        ensure_eq!(ledger.ranks_seen_inside(), (0, 1));
+        Ok(())
+    });
+
+    t.check("nested calls and collectives inside a wrapped method", |c| {
+        let mut ledger = Ledger::new(c.clone());
+        ensure_eq!(ledger.nested(), (1, 1, 10));
+        ensure_eq!(ledger.generic('z'), vec!['z']);
+        ensure_eq!(ledger.into_entries(), vec!["nested".to_string()]);
+        Ok(())
+    });
+
+    t.check("a wrapped method called on one rank inside a self scope", |c| {
+        let mut ledger = Ledger::new(c.clone());
+        if c.rank() == c.size() - 1 {
+            let n = mpi::self_scope(|| ledger.add("alone"));
+            ensure_eq!(n, 1);
+        }
+        Ok(())
+    });
+
+    t.check("sub-communicators run their own rank 0", |c| {
+        let color = (c.rank() % 2) as u32;
+        let sub = c.split(Some(color), 0).map_err(fail)?.ok_or("no communicator")?;
+        let ledger = Ledger::new(sub.clone());
+        let summary = ledger.summary();
+        // World rank of the sub-communicator's rank 0: the lowest world rank with this color.
+        ensure_eq!(summary.rank_that_ran, color as usize);
+        Ok(())
+    });
+
+    t.check("desync with a plain collective is detected", |c| {
+        let mut ledger = Ledger::new(c.clone());
+        if c.rank() == 0 {
+            ensure_eq!(ledger.add("x"), 1);
+        } else {
+            match c.bcast(0usize, 0) {
+                Err(Error::Desync { root_call, .. }) => {
+                    ensure!(root_call.contains("Ledger::add"), "names the method: {root_call}");
+                }
+                other => return Err(format!("expected a desync error, got {other:?}")),
+            }
+        }
+        Ok(())
+    });
+
+    t.finish();
+}

@@ -1,7 +1,7 @@
 //! Code generation for `#[root_process]`, and the two entry points.
 
 use crate::args::Args;
-use crate::parse::{self, MethodKind, RootImpl};
+use crate::parse::{self, ExcludeReason, MethodKind, RootImpl};
 use crate::{path, validate};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -68,7 +68,13 @@ pub(crate) fn misplaced_exclude(_args: TokenStream, item: TokenStream) -> TokenS
 fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
     let private = path::private(args);
     let comm = Ident::new("__bamboost_comm", Span::mixed_site());
+    let mut warnings = TokenStream::new();
     for method in &root.methods {
+        if let MethodKind::Excluded(ExcludeReason::NoReceiver) = method.kind {
+            for attr in &method.excludes {
+                warnings.extend(useless_exclude_warning(attr));
+            }
+        }
         if !matches!(method.kind, MethodKind::Wrapped) {
             continue;
         }
@@ -94,7 +100,23 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
         });
     }
     let item = &root.item;
-    quote!(#item)
+    quote!(#item #warnings)
+}
+
+/// A warning (stable Rust has no proc-macro warnings, so it uses a deprecated item, as
+/// tracing-attributes does) for `#[exclude]` on a function without `self`, which already runs
+/// on every rank.
+fn useless_exclude_warning(attr: &syn::Attribute) -> TokenStream {
+    let span = attr.span();
+    let marker = Ident::new("__bamboost_useless_exclude", span);
+    quote_spanned! {span=>
+        const _: () = {
+            #[deprecated(note = "`#[exclude]` has no effect here: functions without `self` already run on every rank")]
+            #[allow(non_camel_case_types)]
+            struct __bamboost_useless_exclude;
+            let _ = #marker;
+        };
+    }
 }
 
 #[cfg(test)]

@@ -1,1 +1,92 @@
-fn main(){}
+//! One process of a scenario that `test_mpi_launch.rs` starts (under mpirun or alone) to check
+//! how whole jobs behave: which back end is chosen, and that panics and desyncs end the job.
+//!
+//! Usage: `mpi-scenario <report|setter-off|root-panic|rank-panic|desync|explicit>`
+
+use bamboost::mpi::{self, CommSlot, HasComm};
+use bamboost::{Comm, root_process};
+
+struct Job {
+    comm: CommSlot,
+}
+
+impl HasComm for Job {
+    fn comm(&self) -> Comm {
+        self.comm.get()
+    }
+}
+
+#[root_process]
+impl Job {
+    fn explode(&self, step: u32) -> u32 {
+        panic!("boom at step {step}");
+    }
+
+    fn first(&self) -> u32 {
+        1
+    }
+
+    fn second(&self) -> u32 {
+        2
+    }
+}
+
+fn world_or_exit() -> Comm {
+    Comm::try_world().unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    })
+}
+
+fn report(world: &Comm) {
+    println!("rank={} size={} mpi={}", world.rank(), world.size(), world.is_mpi());
+}
+
+fn main() {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).without_time().init();
+    let scenario = std::env::args().nth(1).unwrap_or_default();
+    match scenario.as_str() {
+        "report" => report(&world_or_exit()),
+        "setter-off" => {
+            mpi::set_enabled(false).expect("set before first use");
+            report(&world_or_exit());
+            if let Err(e) = mpi::set_enabled(true) {
+                println!("late setter: {e}");
+            }
+        }
+        "root-panic" => {
+            let job = Job { comm: CommSlot::with(world_or_exit()) };
+            job.explode(3);
+        }
+        "rank-panic" => {
+            let world = world_or_exit();
+            if world.rank() == world.size() - 1 {
+                panic!("rank {} gives up", world.rank());
+            }
+            world.barrier();
+        }
+        "desync" => {
+            let world = world_or_exit();
+            let job = Job { comm: CommSlot::with(world.clone()) };
+            if world.rank() == 0 { job.first() } else { job.second() };
+            world.barrier();
+        }
+        #[cfg(feature = "mpi")]
+        "explicit" => {
+            let world = world_or_exit();
+            let explicit = Comm::mpi_world().expect("MPI initialises");
+            let uid = bamboost::uid::CollectionUid::generate(&explicit).expect("broadcast");
+            let all = explicit.allgather(uid.clone()).expect("allgather");
+            println!(
+                "world_size={} explicit_size={} uids_equal={}",
+                world.size(),
+                explicit.size(),
+                all.iter().all(|u| *u == uid)
+            );
+        }
+        other => {
+            eprintln!("unknown scenario {other:?}");
+            std::process::exit(64);
+        }
+    }
+}
