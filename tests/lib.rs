@@ -26,9 +26,18 @@ impl Checks {
             }
         };
         if comm.rank() == 0 {
-            println!("{target}: {} rank(s), {}", comm.size(), if comm.is_mpi() { "mpi" } else { "serial" });
+            println!(
+                "{target}: {} rank(s), {}",
+                comm.size(),
+                if comm.is_mpi() { "mpi" } else { "serial" }
+            );
         }
-        Checks { target, comm, passed: 0, failed: 0 }
+        Checks {
+            target,
+            comm,
+            passed: 0,
+            failed: 0,
+        }
     }
 
     /// The world communicator.
@@ -43,7 +52,11 @@ impl Checks {
             Ok(()) => self.passed += 1,
             Err(why) => {
                 self.failed += 1;
-                eprintln!("{}: rank {}: FAILED {name}: {why}", self.target, self.comm.rank());
+                eprintln!(
+                    "{}: rank {}: FAILED {name}: {why}",
+                    self.target,
+                    self.comm.rank()
+                );
             }
         }
     }
@@ -74,7 +87,11 @@ macro_rules! ensure_eq {
     ($left:expr, $right:expr $(,)?) => {{
         let (l, r) = (&$left, &$right);
         if l != r {
-            return Err(format!("{} != {}: {l:?} != {r:?}", stringify!($left), stringify!($right)));
+            return Err(format!(
+                "{} != {}: {l:?} != {r:?}",
+                stringify!($left),
+                stringify!($right)
+            ));
         }
     }};
 }

@@ -18,7 +18,9 @@ struct Child {
 
 impl Parent {
     fn child(&self) -> Child {
-        Child { comm: self.comm.child() }
+        Child {
+            comm: self.comm.child(),
+        }
     }
 }
 
@@ -46,7 +48,10 @@ fn main() {
         ensure!(*c != me, "world and self must be distinct");
         ensure_eq!((me.rank(), me.size()), (0, 1));
         ensure_eq!(Comm::world(), *c);
-        ensure_eq!(c.allgather(c.rank()).map_err(fail)?, (0..c.size()).collect::<Vec<_>>());
+        ensure_eq!(
+            c.allgather(c.rank()).map_err(fail)?,
+            (0..c.size()).collect::<Vec<_>>()
+        );
         Ok(())
     });
 
@@ -63,12 +68,22 @@ fn main() {
         ensure_eq!(v.map_err(fail)?, vec![1.5f64; 1000]);
         let runs = c.allreduce(usize::from(ran), Sum).map_err(fail)?;
         ensure_eq!(runs, 1);
-        ensure_eq!(c.bcast(0u8, c.size()), Err(Error::InvalidRank { rank: c.size(), size: c.size() }));
+        ensure_eq!(
+            c.bcast(0u8, c.size()),
+            Err(Error::InvalidRank {
+                rank: c.size(),
+                size: c.size()
+            })
+        );
         Ok(())
     });
 
     t.check("large bcast crosses the inline limit", |c| {
-        let data: Vec<u64> = if c.rank() == 0 { (0..100_000).collect() } else { Vec::new() };
+        let data: Vec<u64> = if c.rank() == 0 {
+            (0..100_000).collect()
+        } else {
+            Vec::new()
+        };
         let got = c.bcast(data, 0).map_err(fail)?;
         ensure_eq!(got.len(), 100_000);
         ensure_eq!(got[99_999], 99_999);
@@ -76,10 +91,24 @@ fn main() {
     });
 
     t.check("scatter", |c| {
-        let values = if c.rank() == 0 { (0..c.size()).map(|r| r * 10).collect() } else { Vec::new() };
+        let values = if c.rank() == 0 {
+            (0..c.size()).map(|r| r * 10).collect()
+        } else {
+            Vec::new()
+        };
         ensure_eq!(c.scatter(values, 0).map_err(fail)?, c.rank() * 10);
-        let wrong = if c.rank() == 0 { vec![1; c.size() + 1] } else { Vec::new() };
-        ensure_eq!(c.scatter(wrong, 0), Err(Error::ScatterCount { got: c.size() + 1, size: c.size() }));
+        let wrong = if c.rank() == 0 {
+            vec![1; c.size() + 1]
+        } else {
+            Vec::new()
+        };
+        ensure_eq!(
+            c.scatter(wrong, 0),
+            Err(Error::ScatterCount {
+                got: c.size() + 1,
+                size: c.size()
+            })
+        );
         Ok(())
     });
 
@@ -91,7 +120,10 @@ fn main() {
             ensure_eq!(got, None);
         }
         let names = c.allgather(format!("r{}", c.rank())).map_err(fail)?;
-        ensure_eq!(names, (0..c.size()).map(|r| format!("r{r}")).collect::<Vec<_>>());
+        ensure_eq!(
+            names,
+            (0..c.size()).map(|r| format!("r{r}")).collect::<Vec<_>>()
+        );
         Ok(())
     });
 
@@ -101,12 +133,20 @@ fn main() {
         ensure_eq!(c.allreduce(r, Sum).map_err(fail)?, n * (n - 1) / 2);
         ensure_eq!(c.allreduce(r, Max).map_err(fail)?, n - 1);
         ensure_eq!(c.allreduce(r + 3, Min).map_err(fail)?, 3);
-        ensure_eq!(c.allreduce(r + 1, Prod).map_err(fail)?, (1..=n).product::<i64>());
+        ensure_eq!(
+            c.allreduce(r + 1, Prod).map_err(fail)?,
+            (1..=n).product::<i64>()
+        );
         let reduced = c.reduce(r as f64 * 0.5, Sum, 0).map_err(fail)?;
         ensure_eq!(reduced.is_some(), c.rank() == 0);
         // Not commutative: proves the rank order.
-        let joined = c.allreduce(r.to_string(), |a: String, b: String| format!("{a},{b}")).map_err(fail)?;
-        ensure_eq!(joined, (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+        let joined = c
+            .allreduce(r.to_string(), |a: String, b: String| format!("{a},{b}"))
+            .map_err(fail)?;
+        ensure_eq!(
+            joined,
+            (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+        );
         ensure_eq!(c.scan(1u32, Sum).map_err(fail)?, c.rank() as u32 + 1);
         Ok(())
     });
@@ -120,29 +160,45 @@ fn main() {
         let a: (String, usize) = c.recv(prev, 7).map_err(fail)?;
         ensure_eq!(a, ("hello".to_string(), prev));
         ensure_eq!(b, vec![prev; 3]);
-        ensure_eq!(c.send(&1, 0, 1 << 20), Err(Error::InvalidTag { tag: 1 << 20 }));
+        ensure_eq!(
+            c.send(&1, 0, 1 << 20),
+            Err(Error::InvalidTag { tag: 1 << 20 })
+        );
         Ok(())
     });
 
     t.check("buffer collectives", |c| {
-        let mut buf = if c.rank() == 0 { [1.0, 2.0, 3.0] } else { [0.0; 3] };
+        let mut buf = if c.rank() == 0 {
+            [1.0, 2.0, 3.0]
+        } else {
+            [0.0; 3]
+        };
         c.bcast_into(&mut buf, 0).map_err(fail)?;
         ensure_eq!(buf, [1.0, 2.0, 3.0]);
         let mine = vec![c.rank() as u32; c.rank() + 1];
         let all = c.allgatherv(&mine).map_err(fail)?;
-        let expected: Vec<u32> = (0..c.size() as u32).flat_map(|r| vec![r; r as usize + 1]).collect();
+        let expected: Vec<u32> = (0..c.size() as u32)
+            .flat_map(|r| vec![r; r as usize + 1])
+            .collect();
         ensure_eq!(all, expected);
         let mut sums = [0i64; 2];
-        c.allreduce_into(&[1, c.rank() as i64], &mut sums, Sum).map_err(fail)?;
-        ensure_eq!(sums, [c.size() as i64, (c.size() * (c.size() - 1) / 2) as i64]);
+        c.allreduce_into(&[1, c.rank() as i64], &mut sums, Sum)
+            .map_err(fail)?;
+        ensure_eq!(
+            sums,
+            [c.size() as i64, (c.size() * (c.size() - 1) / 2) as i64]
+        );
         let mut max = [0.0f32];
-        c.allreduce_into(&[c.rank() as f32], &mut max, Max).map_err(fail)?;
+        c.allreduce_into(&[c.rank() as f32], &mut max, Max)
+            .map_err(fail)?;
         ensure_eq!(max, [(c.size() - 1) as f32]);
         Ok(())
     });
 
     t.check("split by color and key, undefined color, dup", |c| {
-        let sub = c.split(Some((c.rank() % 2) as u32), -(c.rank() as i32)).map_err(fail)?;
+        let sub = c
+            .split(Some((c.rank() % 2) as u32), -(c.rank() as i32))
+            .map_err(fail)?;
         let sub = sub.ok_or("a defined color must give a communicator")?;
         let same_color = (0..c.size()).filter(|r| r % 2 == c.rank() % 2).count();
         ensure_eq!(sub.size(), same_color);
@@ -162,18 +218,40 @@ fn main() {
     t.check("uids are made on rank 0 and equal everywhere", |c| {
         let uid = CollectionUid::generate(c).map_err(fail)?;
         let name = SimulationName::generate(c).map_err(fail)?;
-        ensure!(uid.as_str().len() == 10 && uid.as_str().chars().all(|ch| matches!(ch, '0'..='9' | 'A'..='F')), "{uid}");
-        ensure!(name.as_str().len() == 10 && name.as_str().chars().all(|ch| matches!(ch, '0'..='9' | 'a'..='f')), "{name}");
+        ensure!(
+            uid.as_str().len() == 10
+                && uid
+                    .as_str()
+                    .chars()
+                    .all(|ch| matches!(ch, '0'..='9' | 'A'..='F')),
+            "{uid}"
+        );
+        ensure!(
+            name.as_str().len() == 10
+                && name
+                    .as_str()
+                    .chars()
+                    .all(|ch| matches!(ch, '0'..='9' | 'a'..='f')),
+            "{name}"
+        );
         let all = c.allgather((uid.clone(), name.clone())).map_err(fail)?;
-        ensure!(all.iter().all(|x| *x == (uid.clone(), name.clone())), "ranks disagree: {all:?}");
+        ensure!(
+            all.iter().all(|x| *x == (uid.clone(), name.clone())),
+            "ranks disagree: {all:?}"
+        );
         Ok(())
     });
 
     t.check("communicator propagation and the self scope", |c| {
-        let parent = Parent { comm: CommSlot::new() };
+        let parent = Parent {
+            comm: CommSlot::new(),
+        };
         let child = parent.child();
         ensure_eq!(child.comm(), *c);
-        let sub = c.split(Some(0), 0).map_err(fail)?.ok_or("no communicator")?;
+        let sub = c
+            .split(Some(0), 0)
+            .map_err(fail)?
+            .ok_or("no communicator")?;
         parent.comm.set(sub.clone());
         ensure_eq!(child.comm(), sub);
         let inside = mpi::self_scope(|| (child.comm(), parent.comm.get(), c.size()));
@@ -184,13 +262,16 @@ fn main() {
         Ok(())
     });
 
-    t.check("collectives on one rank complete inside a self scope", |c| {
-        if c.rank() == c.size() - 1 {
-            let (sum, all) = mpi::self_scope(|| (c.allreduce(41, Sum), c.allgather('x')));
-            ensure_eq!((sum.map_err(fail)?, all.map_err(fail)?), (41, vec!['x']));
-        }
-        Ok(())
-    });
+    t.check(
+        "collectives on one rank complete inside a self scope",
+        |c| {
+            if c.rank() == c.size() - 1 {
+                let (sum, all) = mpi::self_scope(|| (c.allreduce(41, Sum), c.allgather('x')));
+                ensure_eq!((sum.map_err(fail)?, all.map_err(fail)?), (41, vec!['x']));
+            }
+            Ok(())
+        },
+    );
 
     t.finish();
 }

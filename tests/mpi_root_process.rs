@@ -36,7 +36,12 @@ impl HasComm for Ledger {
 #[root_process]
 impl Ledger {
     fn new(comm: Comm) -> Self {
-        Ledger { comm: CommSlot::with(comm), entries: Vec::new(), body_runs: 0, world_rank: Comm::world().rank() }
+        Ledger {
+            comm: CommSlot::with(comm),
+            entries: Vec::new(),
+            body_runs: 0,
+            world_rank: Comm::world().rank(),
+        }
     }
 
     fn add(&mut self, entry: &str) -> usize {
@@ -46,7 +51,10 @@ impl Ledger {
     }
 
     fn summary(&self) -> Summary {
-        Summary { rank_that_ran: self.world_rank, entries: self.entries.clone() }
+        Summary {
+            rank_that_ran: self.world_rank,
+            entries: self.entries.clone(),
+        }
     }
 
     fn add_checked(&mut self, entry: &str, capacity: usize) -> Result<usize, LedgerError> {
@@ -99,50 +107,74 @@ impl Ledger {
 fn main() {
     let mut t = Checks::new("mpi_root_process");
 
-    t.check("values reach every rank; the body runs on rank 0 only", |c| {
-        let mut ledger = Ledger::new(c.clone());
-        ensure_eq!(ledger.add("a"), 1);
-        ensure_eq!(ledger.add("b"), 2);
-        let summary = ledger.summary();
-        ensure_eq!(summary, Summary { rank_that_ran: 0, entries: vec!["a".into(), "b".into()] });
-        let runs = c.allreduce(ledger.body_runs, Sum).map_err(fail)?;
-        ensure_eq!(runs, 2);
-        // Only rank 0 holds the state the bodies changed.
-        ensure_eq!(ledger.entries().len(), if c.rank() == 0 { 2 } else { 0 });
-        ensure_eq!(ledger.local_rank(), c.rank());
-        Ok(())
-    });
+    t.check(
+        "values reach every rank; the body runs on rank 0 only",
+        |c| {
+            let mut ledger = Ledger::new(c.clone());
+            ensure_eq!(ledger.add("a"), 1);
+            ensure_eq!(ledger.add("b"), 2);
+            let summary = ledger.summary();
+            ensure_eq!(
+                summary,
+                Summary {
+                    rank_that_ran: 0,
+                    entries: vec!["a".into(), "b".into()]
+                }
+            );
+            let runs = c.allreduce(ledger.body_runs, Sum).map_err(fail)?;
+            ensure_eq!(runs, 2);
+            // Only rank 0 holds the state the bodies changed.
+            ensure_eq!(ledger.entries().len(), if c.rank() == 0 { 2 } else { 0 });
+            ensure_eq!(ledger.local_rank(), c.rank());
+            Ok(())
+        },
+    );
 
     t.check("an Err on rank 0 is the same Err everywhere", |c| {
         let mut ledger = Ledger::new(c.clone());
         ensure_eq!(ledger.add_checked("a", 1), Ok(1));
-        ensure_eq!(ledger.add_checked("b", 1), Err(LedgerError::Full { capacity: 1 }));
+        ensure_eq!(
+            ledger.add_checked("b", 1),
+            Err(LedgerError::Full { capacity: 1 })
+        );
         // The body runs on one rank, where the world behaves as a single rank.
-        ensure_eq!(ledger.crate_error(), Err(Error::InvalidRank { rank: 5, size: 1 }));
+        ensure_eq!(
+            ledger.crate_error(),
+            Err(Error::InvalidRank { rank: 5, size: 1 })
+        );
         ensure_eq!(ledger.ranks_seen_inside(), (0, 1));
         Ok(())
     });
 
-    t.check("nested calls and collectives inside a wrapped method", |c| {
-        let mut ledger = Ledger::new(c.clone());
-        ensure_eq!(ledger.nested(), (1, 1, 10));
-        ensure_eq!(ledger.generic('z'), vec!['z']);
-        ensure_eq!(ledger.into_entries(), vec!["nested".to_string()]);
-        Ok(())
-    });
+    t.check(
+        "nested calls and collectives inside a wrapped method",
+        |c| {
+            let mut ledger = Ledger::new(c.clone());
+            ensure_eq!(ledger.nested(), (1, 1, 10));
+            ensure_eq!(ledger.generic('z'), vec!['z']);
+            ensure_eq!(ledger.into_entries(), vec!["nested".to_string()]);
+            Ok(())
+        },
+    );
 
-    t.check("a wrapped method called on one rank inside a self scope", |c| {
-        let mut ledger = Ledger::new(c.clone());
-        if c.rank() == c.size() - 1 {
-            let n = mpi::self_scope(|| ledger.add("alone"));
-            ensure_eq!(n, 1);
-        }
-        Ok(())
-    });
+    t.check(
+        "a wrapped method called on one rank inside a self scope",
+        |c| {
+            let mut ledger = Ledger::new(c.clone());
+            if c.rank() == c.size() - 1 {
+                let n = mpi::self_scope(|| ledger.add("alone"));
+                ensure_eq!(n, 1);
+            }
+            Ok(())
+        },
+    );
 
     t.check("sub-communicators run their own rank 0", |c| {
         let color = (c.rank() % 2) as u32;
-        let sub = c.split(Some(color), 0).map_err(fail)?.ok_or("no communicator")?;
+        let sub = c
+            .split(Some(color), 0)
+            .map_err(fail)?
+            .ok_or("no communicator")?;
         let ledger = Ledger::new(sub.clone());
         let summary = ledger.summary();
         // World rank of the sub-communicator's rank 0: the lowest world rank with this color.
@@ -157,7 +189,10 @@ fn main() {
         } else {
             match c.bcast(0usize, 0) {
                 Err(Error::Desync { root_call, .. }) => {
-                    ensure!(root_call.contains("Ledger::add"), "names the method: {root_call}");
+                    ensure!(
+                        root_call.contains("Ledger::add"),
+                        "names the method: {root_call}"
+                    );
                 }
                 other => return Err(format!("expected a desync error, got {other:?}")),
             }

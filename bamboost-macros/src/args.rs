@@ -11,9 +11,17 @@ pub(crate) struct Args {
 }
 
 /// Stores `value` in `slot` unless the option was already given.
-fn set_once<T>(slot: &mut Option<T>, value: T, span: proc_macro2::Span, name: &str) -> syn::Result<()> {
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: T,
+    span: proc_macro2::Span,
+    name: &str,
+) -> syn::Result<()> {
     if slot.is_some() {
-        return Err(syn::Error::new(span, format!("duplicate `{name}` argument")));
+        return Err(syn::Error::new(
+            span,
+            format!("duplicate `{name}` argument"),
+        ));
     }
     *slot = Some(value);
     Ok(())
@@ -32,7 +40,8 @@ impl Parse for Args {
                 })?;
                 set_once(&mut args.krate, path, key.span, "crate")?;
             } else {
-                return Err(input.error("unknown argument; `#[root_process]` accepts only `crate = \"path\"`"));
+                return Err(input
+                    .error("unknown argument; `#[root_process]` accepts only `crate = \"path\"`"));
             }
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;

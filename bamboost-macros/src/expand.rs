@@ -15,7 +15,10 @@ pub(crate) fn root_process(args: TokenStream, item: TokenStream) -> TokenStream 
     let item: ItemImpl = match syn::parse2(item.clone()) {
         Ok(item) => item,
         Err(_) => {
-            let err = syn::Error::new(Span::call_site(), "`#[root_process]` can only be applied to an `impl` block");
+            let err = syn::Error::new(
+                Span::call_site(),
+                "`#[root_process]` can only be applied to an `impl` block",
+            );
             let err = err.to_compile_error();
             return quote!(#item #err);
         }
@@ -56,18 +59,19 @@ pub(crate) fn misplaced_exclude(_args: TokenStream, item: TokenStream) -> TokenS
 ///
 /// // Output
 /// fn count(&mut self, filter: &Filter) -> Result<usize> {
-///     let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
 ///     ::bamboost::__private::on_root::<Result<usize>>(
-///         &__bamboost_comm,
+///         &::bamboost::__private::comm_of(&*self),
 ///         ::core::any::type_name::<Self>(),
 ///         "count",
 ///         move || -> Result<usize> { BODY },
 ///     )
 /// }
 /// ```
+///
+/// The communicator is a temporary, not a `let` binding: a generated local could be captured by
+/// a user's unit struct or constant of the same name, which a `let` pattern would match against.
 fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
     let private = path::private(args);
-    let comm = Ident::new("__bamboost_comm", Span::mixed_site());
     let mut warnings = TokenStream::new();
     for method in &root.methods {
         if let MethodKind::Excluded(ExcludeReason::NoReceiver) = method.kind {
@@ -78,8 +82,12 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
         if !matches!(method.kind, MethodKind::Wrapped) {
             continue;
         }
-        let ImplItem::Fn(f) = &mut root.item.items[method.index] else { continue };
-        let Some(receiver) = f.sig.receiver() else { continue };
+        let ImplItem::Fn(f) = &mut root.item.items[method.index] else {
+            continue;
+        };
+        let Some(receiver) = f.sig.receiver() else {
+            continue;
+        };
         // `self` by value is the object itself; every other receiver derefs to it.
         let object = if receiver.reference.is_none() && receiver.colon_token.is_none() {
             quote_spanned!(receiver.span()=> &self)
@@ -95,8 +103,7 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
         let name = f.sig.ident.to_string();
         let body = &f.block;
         f.block = syn::parse_quote!({
-            let #comm = #comm_of;
-            #on_root(&#comm, ::core::any::type_name::<Self>(), #name, move || -> #ret #body)
+            #on_root(&#comm_of, ::core::any::type_name::<Self>(), #name, move || -> #ret #body)
         });
     }
     let item = &root.item;
@@ -159,22 +166,20 @@ mod tests {
                     /// Counts.
                     #[inline]
                     pub fn count(&mut self, filter: &str) -> Result<usize, Error> {
-                        let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
                         ::bamboost::__private::on_root::<
                             Result<usize, Error>,
                         >(
-                            &__bamboost_comm,
+                            &::bamboost::__private::comm_of(&*self),
                             ::core::any::type_name::<Self>(),
                             "count",
                             move || -> Result<usize, Error> { Ok(filter.len()) },
                         )
                     }
                     fn touch(&self) {
-                        let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
                         ::bamboost::__private::on_root::<
                             (),
                         >(
-                            &__bamboost_comm,
+                            &::bamboost::__private::comm_of(&*self),
                             ::core::any::type_name::<Self>(),
                             "touch",
                             move || -> () {
@@ -183,22 +188,20 @@ mod tests {
                         )
                     }
                     fn consume(self) -> u8 {
-                        let __bamboost_comm = ::bamboost::__private::comm_of(&self);
                         ::bamboost::__private::on_root::<
                             u8,
                         >(
-                            &__bamboost_comm,
+                            &::bamboost::__private::comm_of(&self),
                             ::core::any::type_name::<Self>(),
                             "consume",
                             move || -> u8 { 1 },
                         )
                     }
                     fn boxed(self: Box<Self>) -> u8 {
-                        let __bamboost_comm = ::bamboost::__private::comm_of(&*self);
                         ::bamboost::__private::on_root::<
                             u8,
                         >(
-                            &__bamboost_comm,
+                            &::bamboost::__private::comm_of(&*self),
                             ::core::any::type_name::<Self>(),
                             "boxed",
                             move || -> u8 { 2 },
@@ -233,11 +236,10 @@ mod tests {
                     where
                         K: Copy,
                     {
-                        let __bamboost_comm = my::reexport::__private::comm_of(&*self);
                         my::reexport::__private::on_root::<
                             Option<T>,
                         >(
-                            &__bamboost_comm,
+                            &my::reexport::__private::comm_of(&*self),
                             ::core::any::type_name::<Self>(),
                             "get",
                             move || -> Option<T> { None },
@@ -264,6 +266,10 @@ mod tests {
         .to_string();
         assert!(!output.contains("exclude ]"), "{output}");
         assert!(output.contains("compile_error"), "{output}");
-        assert_eq!(output.matches("compile_error").count(), 2, "both problems are reported: {output}");
+        assert_eq!(
+            output.matches("compile_error").count(),
+            2,
+            "both problems are reported: {output}"
+        );
     }
 }

@@ -33,7 +33,10 @@ pub(crate) enum ExcludeReason {
 
 /// `#[exclude]` or `#[<path>::exclude]`.
 fn is_exclude(attr: &Attribute) -> bool {
-    attr.path().segments.last().is_some_and(|s| s.ident == "exclude")
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "exclude")
 }
 
 /// Classifies every method and strips the `#[exclude]` attributes, which are not real
@@ -51,7 +54,11 @@ pub(crate) fn parse(mut item: ItemImpl) -> RootImpl {
         } else {
             MethodKind::Wrapped
         };
-        methods.push(Method { index, kind, excludes });
+        methods.push(Method {
+            index,
+            kind,
+            excludes,
+        });
     }
     RootImpl { item, methods }
 }

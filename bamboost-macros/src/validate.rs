@@ -15,13 +15,18 @@ pub(crate) fn validate(root: &RootImpl, errors: &mut Vec<syn::Error>) {
     for method in &root.methods {
         for (i, attr) in method.excludes.iter().enumerate() {
             if !matches!(attr.meta, Meta::Path(_)) {
-                errors.push(syn::Error::new_spanned(&attr.meta, "`#[exclude]` takes no arguments"));
+                errors.push(syn::Error::new_spanned(
+                    &attr.meta,
+                    "`#[exclude]` takes no arguments",
+                ));
             }
             if i > 0 {
                 errors.push(syn::Error::new_spanned(attr, "duplicate `#[exclude]`"));
             }
         }
-        let ImplItem::Fn(f) = &root.item.items[method.index] else { continue };
+        let ImplItem::Fn(f) = &root.item.items[method.index] else {
+            continue;
+        };
         if !matches!(method.kind, MethodKind::Wrapped) {
             continue;
         }

@@ -37,7 +37,8 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         type_name: std::any::type_name::<T>().into(),
         message,
     };
-    let (value, used) = bincode::serde::decode_from_slice(bytes, config()).map_err(|e| fail(e.to_string()))?;
+    let (value, used) =
+        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| fail(e.to_string()))?;
     if used != bytes.len() {
         return Err(fail(format!("{} trailing bytes", bytes.len() - used)));
     }
@@ -52,7 +53,10 @@ mod tests {
     fn round_trip_of_nested_values() -> Result<()> {
         let value: (String, Vec<f64>, Option<Result<u8, String>>) =
             ("x".into(), vec![1.5, -2.0], Some(Err("bad".into())));
-        assert_eq!(decode::<(String, Vec<f64>, Option<Result<u8, String>>)>(&encode(&value)?)?, value);
+        assert_eq!(
+            decode::<(String, Vec<f64>, Option<Result<u8, String>>)>(&encode(&value)?)?,
+            value
+        );
         Ok(())
     }
 
@@ -60,7 +64,10 @@ mod tests {
     fn decoding_the_wrong_type_is_an_error() -> Result<()> {
         let bytes = encode(&(1u64, 2u64, 3u64))?;
         let err = decode::<String>(&bytes).unwrap_err();
-        assert!(matches!(err, Error::Codec { ref action, .. } if action == "decode"), "{err}");
+        assert!(
+            matches!(err, Error::Codec { ref action, .. } if action == "decode"),
+            "{err}"
+        );
         Ok(())
     }
 }

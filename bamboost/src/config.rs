@@ -77,22 +77,28 @@ impl Config {
             let own = root.join("bamboost.toml");
             if let Some(table) = read_table(&own)? {
                 merge(&mut merged, table);
-            } else if let Some(mut pyproject) = read_table(&root.join("pyproject.toml"))? {
-                if let Some(toml::Value::Table(tool)) = pyproject.remove("tool") {
-                    if let Some(toml::Value::Table(table)) = tool.get("bamboost").cloned() {
-                        merge(&mut merged, table);
-                    }
-                }
+            } else if let Some(table) =
+                read_table(&root.join("pyproject.toml"))?.and_then(tool_bamboost)
+            {
+                merge(&mut merged, table);
             }
         }
         let options = match merged.remove("options") {
-            Some(value) => value.try_into().map_err(|e: toml::de::Error| Error::Config {
-                path: project_root.clone().unwrap_or_default().join("bamboost.toml"),
-                message: format!("[options]: {}", e.message()),
-            })?,
+            Some(value) => value
+                .try_into()
+                .map_err(|e: toml::de::Error| Error::Config {
+                    path: project_root
+                        .clone()
+                        .unwrap_or_default()
+                        .join("bamboost.toml"),
+                    message: format!("[options]: {}", e.message()),
+                })?,
             None => Options::default(),
         };
-        Ok(Config { options, project_root })
+        Ok(Config {
+            options,
+            project_root,
+        })
     }
 }
 
@@ -104,7 +110,11 @@ impl Config {
 pub fn project_root(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
-        .find(|dir| [".git", "pyproject.toml", "Cargo.toml"].iter().any(|m| dir.join(m).exists()))
+        .find(|dir| {
+            [".git", "pyproject.toml", "Cargo.toml"]
+                .iter()
+                .any(|m| dir.join(m).exists())
+        })
         .map(Path::to_path_buf)
 }
 
@@ -113,12 +123,29 @@ fn read_table(path: &Path) -> Result<Option<toml::Table>> {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::Config { path: path.into(), message: e.to_string() });
+            return Err(Error::Config {
+                path: path.into(),
+                message: e.to_string(),
+            });
         }
     };
     text.parse::<toml::Table>()
         .map(Some)
-        .map_err(|e| Error::Config { path: path.into(), message: e.message().to_string() })
+        .map_err(|e| Error::Config {
+            path: path.into(),
+            message: e.message().to_string(),
+        })
+}
+
+/// The `[tool.bamboost]` table of a `pyproject.toml`.
+fn tool_bamboost(mut pyproject: toml::Table) -> Option<toml::Table> {
+    match pyproject.remove("tool")? {
+        toml::Value::Table(mut tool) => match tool.remove("bamboost")? {
+            toml::Value::Table(table) => Some(table),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Merges `over` into `base`, table by table; other values in `over` replace those in `base`.
@@ -147,7 +174,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().join("home");
         let project = tmp.path().join("project");
-        write(&home.join(".config/bamboost/config.toml"), "[options]\nmpi = true\nother = 1\n");
+        write(
+            &home.join(".config/bamboost/config.toml"),
+            "[options]\nmpi = true\nother = 1\n",
+        );
         write(&project.join("Cargo.toml"), "");
         write(&project.join("bamboost.toml"), "[options]\nmpi = false\n");
         let sub = project.join("src/deep");
@@ -161,7 +191,10 @@ mod tests {
     #[test]
     fn global_file_applies_without_project_file() -> Result<()> {
         let tmp = tempfile::tempdir().unwrap();
-        write(&tmp.path().join("home/.config/bamboost/config.toml"), "[options]\nmpi = true\n");
+        write(
+            &tmp.path().join("home/.config/bamboost/config.toml"),
+            "[options]\nmpi = true\n",
+        );
         write(&tmp.path().join("p/.git/HEAD"), "");
         let config = Config::load_from(&tmp.path().join("p"), Some(&tmp.path().join("home")))?;
         assert_eq!(config.options.mpi, Some(true));
@@ -171,14 +204,20 @@ mod tests {
     #[test]
     fn bamboost_toml_alone_is_not_a_project_anchor() {
         let tmp = tempfile::tempdir().unwrap();
-        write(&tmp.path().join("a/bamboost.toml"), "[options]\nmpi = false\n");
+        write(
+            &tmp.path().join("a/bamboost.toml"),
+            "[options]\nmpi = false\n",
+        );
         assert_eq!(project_root(&tmp.path().join("a")), None);
     }
 
     #[test]
     fn pyproject_tool_table_is_read() -> Result<()> {
         let tmp = tempfile::tempdir().unwrap();
-        write(&tmp.path().join("pyproject.toml"), "[tool.bamboost.options]\nmpi = false\n");
+        write(
+            &tmp.path().join("pyproject.toml"),
+            "[tool.bamboost.options]\nmpi = false\n",
+        );
         let config = Config::load_from(tmp.path(), None)?;
         assert_eq!(config.options.mpi, Some(false));
         Ok(())
@@ -188,11 +227,17 @@ mod tests {
     fn wrong_type_and_broken_toml_are_errors_naming_the_file() {
         let tmp = tempfile::tempdir().unwrap();
         write(&tmp.path().join(".git/HEAD"), "");
-        write(&tmp.path().join("bamboost.toml"), "[options]\nmpi = \"yes\"\n");
+        write(
+            &tmp.path().join("bamboost.toml"),
+            "[options]\nmpi = \"yes\"\n",
+        );
         let err = Config::load_from(tmp.path(), None).unwrap_err();
         assert!(err.to_string().contains("bamboost.toml"), "{err}");
         write(&tmp.path().join("bamboost.toml"), "[options\n");
         let err = Config::load_from(tmp.path(), None).unwrap_err();
-        assert!(matches!(err, Error::Config { .. }) && err.to_string().contains("bamboost.toml"), "{err}");
+        assert!(
+            matches!(err, Error::Config { .. }) && err.to_string().contains("bamboost.toml"),
+            "{err}"
+        );
     }
 }

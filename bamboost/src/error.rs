@@ -23,7 +23,9 @@ pub enum Error {
 
     /// [`mpi::set_enabled`](crate::mpi::set_enabled) was called after the communicator back
     /// end had already been chosen (by the first use of a communicator).
-    #[error("the MPI back end is already chosen ({active}); call `bamboost::mpi::set_enabled` before the first use of a communicator")]
+    #[error(
+        "the MPI back end is already chosen ({active}); call `bamboost::mpi::set_enabled` before the first use of a communicator"
+    )]
     MpiAlreadyChosen {
         /// The back end in use: `"serial"` or `"mpi"`.
         active: String,
@@ -31,7 +33,9 @@ pub enum Error {
 
     /// The MPI library cannot call MPI from several threads at once (`MPI_THREAD_MULTIPLE`),
     /// which bamboost needs because its communicators are `Send + Sync`.
-    #[error("the MPI library provides thread level {provided}, but bamboost needs `MPI_THREAD_MULTIPLE`")]
+    #[error(
+        "the MPI library provides thread level {provided}, but bamboost needs `MPI_THREAD_MULTIPLE`"
+    )]
     MpiThreading {
         /// The thread level the library provided.
         provided: String,
@@ -109,7 +113,9 @@ pub enum Error {
 
     /// [`Comm::recv`](crate::Comm::recv) on a single-rank communicator found no message that
     /// was sent earlier with the same tag; with MPI this call would block forever.
-    #[error("no message with tag {tag} was sent to this rank; a receive on a single-rank communicator would block forever")]
+    #[error(
+        "no message with tag {tag} was sent to this rank; a receive on a single-rank communicator would block forever"
+    )]
     NoPendingMessage {
         /// The tag that was asked for.
         tag: i32,
@@ -118,7 +124,9 @@ pub enum Error {
     /// The ranks did not call the same collective: rank 0 sent the result of one call while
     /// this rank was waiting in another. Returned by the object collectives of
     /// [`Comm`](crate::Comm) when the message they receive was made by a different call.
-    #[error("ranks called different collectives: this rank called `{this_rank}`, but rank {root} sent the result of `{root_call}`")]
+    #[error(
+        "ranks called different collectives: this rank called `{this_rank}`, but rank {root} sent the result of `{root_call}`"
+    )]
     Desync {
         /// The call this rank made.
         this_rank: String,

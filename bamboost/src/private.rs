@@ -11,6 +11,11 @@ pub fn comm_of<T: HasComm + ?Sized>(object: &T) -> Comm {
 /// **Not a stable API.** Runs the body of the wrapped method `type_name::method` on rank 0 and
 /// returns its value on every rank.
 #[inline]
-pub fn on_root<R: Broadcast>(comm: &Comm, type_name: &'static str, method: &'static str, body: impl FnOnce() -> R) -> R {
+pub fn on_root<R: Broadcast>(
+    comm: &Comm,
+    type_name: &'static str,
+    method: &'static str,
+    body: impl FnOnce() -> R,
+) -> R {
     crate::mpi::root::run(comm, Label { type_name, method }, body)
 }

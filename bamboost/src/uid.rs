@@ -23,7 +23,11 @@ fn check(what: &str, value: &str) -> Result<()> {
         None
     };
     match reason {
-        Some(reason) => Err(Error::InvalidUid { what: what.into(), value: value.into(), reason: reason.into() }),
+        Some(reason) => Err(Error::InvalidUid {
+            what: what.into(),
+            value: value.into(),
+            reason: reason.into(),
+        }),
         None => Ok(()),
     }
 }
@@ -150,6 +154,9 @@ mod tests {
             let err = SimulationName::new(bad).unwrap_err();
             assert!(matches!(err, Error::InvalidUid { .. }), "{bad:?}: {err}");
         }
-        assert_eq!(SimulationName::new("run-1").map(|n| n.to_string()), Ok("run-1".to_string()));
+        assert_eq!(
+            SimulationName::new("run-1").map(|n| n.to_string()),
+            Ok("run-1".to_string())
+        );
     }
 }

@@ -97,7 +97,10 @@ pub(crate) fn decide(inputs: &Inputs) -> Decision {
             source_of_request: format!("BAMBOOST_MPI={}", inputs.env.as_deref().unwrap_or("1")),
         }),
         None => {
-            let wanted = inputs.requested.or(inputs.config).unwrap_or(inputs.compiled);
+            let wanted = inputs
+                .requested
+                .or(inputs.config)
+                .unwrap_or(inputs.compiled);
             if !wanted {
                 Ok(Backend::Serial)
             } else if !inputs.compiled {
@@ -132,8 +135,16 @@ fn gather_inputs() -> Result<Inputs> {
     } else {
         None
     };
-    let launcher = LAUNCHER_VARIABLES.into_iter().find(|v| std::env::var_os(v).is_some());
-    Ok(Inputs { env, requested, config, launcher, compiled: cfg!(feature = "mpi") })
+    let launcher = LAUNCHER_VARIABLES
+        .into_iter()
+        .find(|v| std::env::var_os(v).is_some());
+    Ok(Inputs {
+        env,
+        requested,
+        config,
+        launcher,
+        compiled: cfg!(feature = "mpi"),
+    })
 }
 
 /// The back end of `Comm::world()`, chosen once, at the first call.
@@ -184,8 +195,12 @@ pub fn set_enabled(enabled: bool) -> Result<()> {
     }
     let mut requested = REQUESTED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(chosen) = CHOSEN.get() {
-        let active = chosen.as_ref().map_or("none: the choice failed", |b| b.name());
-        return Err(Error::MpiAlreadyChosen { active: active.into() });
+        let active = chosen
+            .as_ref()
+            .map_or("none: the choice failed", |b| b.name());
+        return Err(Error::MpiAlreadyChosen {
+            active: active.into(),
+        });
     }
     *requested = Some(enabled);
     Ok(())
@@ -222,7 +237,13 @@ pub fn is_enabled() -> bool {
 mod tests {
     use super::*;
 
-    fn inputs(env: Option<&str>, requested: Option<bool>, config: Option<bool>, launcher: bool, compiled: bool) -> Inputs {
+    fn inputs(
+        env: Option<&str>,
+        requested: Option<bool>,
+        config: Option<bool>,
+        launcher: bool,
+        compiled: bool,
+    ) -> Inputs {
         Inputs {
             env: env.map(String::from),
             requested,
@@ -239,10 +260,16 @@ mod tests {
     #[test]
     fn environment_has_the_highest_priority() {
         for on in ["1", "true", "True"] {
-            assert_eq!(backend(inputs(Some(on), Some(false), Some(false), false, true)), Ok(Backend::Mpi));
+            assert_eq!(
+                backend(inputs(Some(on), Some(false), Some(false), false, true)),
+                Ok(Backend::Mpi)
+            );
         }
         for off in ["0", "false", "False"] {
-            assert_eq!(backend(inputs(Some(off), Some(true), Some(true), true, true)), Ok(Backend::Serial));
+            assert_eq!(
+                backend(inputs(Some(off), Some(true), Some(true), true, true)),
+                Ok(Backend::Serial)
+            );
         }
     }
 
@@ -250,26 +277,49 @@ mod tests {
     fn other_environment_values_warn_and_fall_through() {
         let d = decide(&inputs(Some("yes"), None, Some(true), true, true));
         assert_eq!(d.backend, Ok(Backend::Mpi));
-        assert!(d.warnings[0].contains("BAMBOOST_MPI=\"yes\""), "{:?}", d.warnings);
+        assert!(
+            d.warnings[0].contains("BAMBOOST_MPI=\"yes\""),
+            "{:?}",
+            d.warnings
+        );
     }
 
     #[test]
     fn forcing_mpi_without_the_feature_is_an_error() {
         let err = backend(inputs(Some("1"), None, None, true, false)).unwrap_err();
-        assert!(err.to_string().contains("BAMBOOST_MPI=1") && err.to_string().contains("`mpi` feature"), "{err}");
+        assert!(
+            err.to_string().contains("BAMBOOST_MPI=1") && err.to_string().contains("`mpi` feature"),
+            "{err}"
+        );
     }
 
     #[test]
     fn setter_beats_configuration() {
-        assert_eq!(backend(inputs(None, Some(false), Some(true), true, true)), Ok(Backend::Serial));
-        assert_eq!(backend(inputs(None, Some(true), Some(false), true, true)), Ok(Backend::Mpi));
+        assert_eq!(
+            backend(inputs(None, Some(false), Some(true), true, true)),
+            Ok(Backend::Serial)
+        );
+        assert_eq!(
+            backend(inputs(None, Some(true), Some(false), true, true)),
+            Ok(Backend::Mpi)
+        );
     }
 
     #[test]
     fn configuration_and_default() {
-        assert_eq!(backend(inputs(None, None, Some(false), true, true)), Ok(Backend::Serial));
-        assert_eq!(backend(inputs(None, None, None, true, true)), Ok(Backend::Mpi), "the feature turns MPI on");
-        assert_eq!(backend(inputs(None, None, None, true, false)), Ok(Backend::Serial));
+        assert_eq!(
+            backend(inputs(None, None, Some(false), true, true)),
+            Ok(Backend::Serial)
+        );
+        assert_eq!(
+            backend(inputs(None, None, None, true, true)),
+            Ok(Backend::Mpi),
+            "the feature turns MPI on"
+        );
+        assert_eq!(
+            backend(inputs(None, None, None, true, false)),
+            Ok(Backend::Serial)
+        );
     }
 
     #[test]

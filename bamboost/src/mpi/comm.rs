@@ -64,7 +64,9 @@ struct Inner {
 }
 
 enum Handle {
-    Serial { id: u64 },
+    Serial {
+        id: u64,
+    },
     #[cfg(feature = "mpi")]
     Mpi(MpiComm),
 }
@@ -89,7 +91,12 @@ fn next_serial_id() -> u64 {
 
 impl Comm {
     fn from_handle(handle: Handle) -> Comm {
-        Comm { inner: Arc::new(Inner { handle, mailbox: Mutex::new(VecDeque::new()) }) }
+        Comm {
+            inner: Arc::new(Inner {
+                handle,
+                mailbox: Mutex::new(VecDeque::new()),
+            }),
+        }
     }
 
     fn serial(id: u64) -> Comm {
@@ -109,7 +116,8 @@ impl Comm {
     /// The first call is collective when MPI is chosen (it initialises MPI); later calls are
     /// local.
     pub fn world() -> Comm {
-        Comm::try_world().unwrap_or_else(|e| panic!("bamboost: cannot set up the world communicator: {e}"))
+        Comm::try_world()
+            .unwrap_or_else(|e| panic!("bamboost: cannot set up the world communicator: {e}"))
     }
 
     /// The world communicator, or the reason it cannot be set up.
@@ -132,7 +140,9 @@ impl Comm {
             #[cfg(feature = "mpi")]
             Backend::Mpi => Comm::from_handle(Handle::Mpi(MpiComm::world())),
             #[cfg(not(feature = "mpi"))]
-            Backend::Mpi => unreachable!("the MPI back end is never chosen without the `mpi` feature"),
+            Backend::Mpi => {
+                unreachable!("the MPI back end is never chosen without the `mpi` feature")
+            }
         };
         Ok(WORLD.get_or_init(|| world).clone())
     }
@@ -270,7 +280,11 @@ impl Comm {
 
     fn check_rank(&self, rank: usize) -> Result<()> {
         let size = self.size();
-        if rank < size { Ok(()) } else { Err(Error::InvalidRank { rank, size }) }
+        if rank < size {
+            Ok(())
+        } else {
+            Err(Error::InvalidRank { rank, size })
+        }
     }
 
     /// Broadcasts a framed message from `root`; `bytes` matters on `root` only.
@@ -310,7 +324,11 @@ impl Comm {
     /// # MPI
     ///
     /// Collective.
-    pub fn bcast_from<T: Serialize + DeserializeOwned>(&self, root: usize, make: impl FnOnce() -> T) -> Result<T> {
+    pub fn bcast_from<T: Serialize + DeserializeOwned>(
+        &self,
+        root: usize,
+        make: impl FnOnce() -> T,
+    ) -> Result<T> {
         self.check_rank(root)?;
         if self.is_single() {
             return Ok(make());
@@ -335,22 +353,36 @@ impl Comm {
     /// # MPI
     ///
     /// Collective.
-    pub fn scatter<T: Serialize + DeserializeOwned>(&self, values: Vec<T>, root: usize) -> Result<T> {
+    pub fn scatter<T: Serialize + DeserializeOwned>(
+        &self,
+        values: Vec<T>,
+        root: usize,
+    ) -> Result<T> {
         self.check_rank(root)?;
         let size = self.size();
         let is_root = self.rank() == root;
         if is_root && values.len() != size {
-            let err = Error::ScatterCount { got: values.len(), size };
+            let err = Error::ScatterCount {
+                got: values.len(),
+                size,
+            };
             if size > 1 {
                 self.scatter_messages(root, Some(vec![message::failed(&err); size]))?;
             }
             return Err(err);
         }
         if self.is_single() {
-            return values.into_iter().next().ok_or(Error::ScatterCount { got: 0, size });
+            return values
+                .into_iter()
+                .next()
+                .ok_or(Error::ScatterCount { got: 0, size });
         }
         let messages = is_root.then(|| values.iter().map(|v| message::value(v).0).collect());
-        message::open(&self.scatter_messages(root, messages)?, "Comm::scatter", root)
+        message::open(
+            &self.scatter_messages(root, messages)?,
+            "Comm::scatter",
+            root,
+        )
     }
 
     fn scatter_messages(&self, root: usize, messages: Option<Vec<Vec<u8>>>) -> Result<Vec<u8>> {
@@ -359,7 +391,9 @@ impl Comm {
             Route::Mpi(m) => m.scatter_bytes(root, messages),
             _ => {
                 debug_assert_eq!(root, 0, "a single rank scatters from rank 0");
-                Ok(messages.and_then(|m| m.into_iter().next()).unwrap_or_default())
+                Ok(messages
+                    .and_then(|m| m.into_iter().next())
+                    .unwrap_or_default())
             }
         }
     }
@@ -375,7 +409,11 @@ impl Comm {
     /// # MPI
     ///
     /// Collective.
-    pub fn gather<T: Serialize + DeserializeOwned>(&self, value: T, root: usize) -> Result<Option<Vec<T>>> {
+    pub fn gather<T: Serialize + DeserializeOwned>(
+        &self,
+        value: T,
+        root: usize,
+    ) -> Result<Option<Vec<T>>> {
         self.check_rank(root)?;
         match self.route() {
             #[cfg(feature = "mpi")]
@@ -428,7 +466,12 @@ impl Comm {
     /// # MPI
     ///
     /// Collective.
-    pub fn reduce<T: Serialize + DeserializeOwned>(&self, value: T, op: impl Op<T>, root: usize) -> Result<Option<T>> {
+    pub fn reduce<T: Serialize + DeserializeOwned>(
+        &self,
+        value: T,
+        op: impl Op<T>,
+        root: usize,
+    ) -> Result<Option<T>> {
         Ok(self.gather(value, root)?.and_then(|all| op::fold(all, &op)))
     }
 
@@ -442,7 +485,11 @@ impl Comm {
     /// # MPI
     ///
     /// Collective.
-    pub fn allreduce<T: Serialize + DeserializeOwned>(&self, value: T, op: impl Op<T>) -> Result<T> {
+    pub fn allreduce<T: Serialize + DeserializeOwned>(
+        &self,
+        value: T,
+        op: impl Op<T>,
+    ) -> Result<T> {
         let all = self.allgather(value)?;
         Ok(op::fold(all, &op).expect("a communicator has at least one rank"))
     }
@@ -460,11 +507,16 @@ impl Comm {
     pub fn scan<T: Serialize + DeserializeOwned>(&self, value: T, op: impl Op<T>) -> Result<T> {
         let rank = self.rank();
         let all = self.allgather(value)?;
-        Ok(op::fold(all.into_iter().take(rank + 1), &op).expect("a communicator has at least one rank"))
+        Ok(op::fold(all.into_iter().take(rank + 1), &op)
+            .expect("a communicator has at least one rank"))
     }
 
     fn check_tag(tag: i32) -> Result<()> {
-        if (0..=MAX_TAG).contains(&tag) { Ok(()) } else { Err(Error::InvalidTag { tag }) }
+        if (0..=MAX_TAG).contains(&tag) {
+            Ok(())
+        } else {
+            Err(Error::InvalidTag { tag })
+        }
     }
 
     /// Sends `value` to rank `dest` with a message `tag` (0..=32767). On a single rank, the
@@ -485,7 +537,12 @@ impl Comm {
         match self.route() {
             #[cfg(feature = "mpi")]
             Route::Mpi(m) => m.send_bytes(dest, tag, &bytes),
-            _ => self.inner.mailbox.lock().unwrap_or_else(|e| e.into_inner()).push_back((tag, bytes)),
+            _ => self
+                .inner
+                .mailbox
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_back((tag, bytes)),
         }
         failure.map_or(Ok(()), Err)
     }
@@ -509,8 +566,14 @@ impl Comm {
             Route::Mpi(m) => m.recv_bytes(source, tag),
             _ => {
                 let mut mailbox = self.inner.mailbox.lock().unwrap_or_else(|e| e.into_inner());
-                let at = mailbox.iter().position(|(t, _)| *t == tag).ok_or(Error::NoPendingMessage { tag })?;
-                mailbox.remove(at).map(|(_, bytes)| bytes).unwrap_or_default()
+                let at = mailbox
+                    .iter()
+                    .position(|(t, _)| *t == tag)
+                    .ok_or(Error::NoPendingMessage { tag })?;
+                mailbox
+                    .remove(at)
+                    .map(|(_, bytes)| bytes)
+                    .unwrap_or_default()
             }
         };
         message::open(&bytes, "Comm::recv", source)
@@ -565,9 +628,17 @@ impl Comm {
     /// # MPI
     ///
     /// Collective.
-    pub fn allreduce_into<T: Scalar>(&self, send: &[T], recv: &mut [T], op: impl NativeOp) -> Result<()> {
+    pub fn allreduce_into<T: Scalar>(
+        &self,
+        send: &[T],
+        recv: &mut [T],
+        op: impl NativeOp,
+    ) -> Result<()> {
         if send.len() != recv.len() {
-            return Err(Error::BufferLength { send: send.len(), recv: recv.len() });
+            return Err(Error::BufferLength {
+                send: send.len(),
+                recv: recv.len(),
+            });
         }
         match self.route() {
             #[cfg(feature = "mpi")]
@@ -597,7 +668,9 @@ impl Comm {
             .transpose()?;
         Ok(match self.route() {
             #[cfg(feature = "mpi")]
-            Route::Mpi(m) => m.split(color, key).map(|c| Comm::from_handle(Handle::Mpi(c))),
+            Route::Mpi(m) => m
+                .split(color, key)
+                .map(|c| Comm::from_handle(Handle::Mpi(c))),
             _ => {
                 let _ = key; // A single rank has nothing to order.
                 color.map(|_| Comm::serial(next_serial_id()))
@@ -669,7 +742,10 @@ mod tests {
         assert_eq!(c.allreduce(4.5, Max)?, 4.5);
         assert_eq!(c.allreduce(2, Min)?, 2);
         assert_eq!(c.scan(2, Prod)?, 2);
-        assert_eq!(c.allreduce("a".to_string(), |a: String, b: String| a + &b)?, "a");
+        assert_eq!(
+            c.allreduce("a".to_string(), |a: String, b: String| a + &b)?,
+            "a"
+        );
         Ok(())
     }
 
@@ -695,10 +771,19 @@ mod tests {
         let c = serial();
         assert_eq!(c.bcast(1, 1), Err(Error::InvalidRank { rank: 1, size: 1 }));
         assert_eq!(c.gather(1, 3), Err(Error::InvalidRank { rank: 3, size: 1 }));
-        assert_eq!(c.scatter(vec![1, 2], 0), Err(Error::ScatterCount { got: 2, size: 1 }));
+        assert_eq!(
+            c.scatter(vec![1, 2], 0),
+            Err(Error::ScatterCount { got: 2, size: 1 })
+        );
         assert_eq!(c.send(&1, 0, -1), Err(Error::InvalidTag { tag: -1 }));
-        assert_eq!(c.send(&1, 0, 40_000), Err(Error::InvalidTag { tag: 40_000 }));
-        assert_eq!(c.split(Some(u32::MAX), 0).err(), Some(Error::InvalidColor { color: u32::MAX }));
+        assert_eq!(
+            c.send(&1, 0, 40_000),
+            Err(Error::InvalidTag { tag: 40_000 })
+        );
+        assert_eq!(
+            c.split(Some(u32::MAX), 0).err(),
+            Some(Error::InvalidColor { color: u32::MAX })
+        );
     }
 
     #[test]
@@ -710,7 +795,10 @@ mod tests {
         assert_eq!(c.recv::<Vec<i32>>(0, 2)?, vec![1, 2]);
         assert_eq!(c.recv::<String>(0, 1)?, "first");
         assert_eq!(c.recv::<String>(0, 1)?, "second");
-        assert_eq!(c.recv::<String>(0, 1), Err(Error::NoPendingMessage { tag: 1 }));
+        assert_eq!(
+            c.recv::<String>(0, 1),
+            Err(Error::NoPendingMessage { tag: 1 })
+        );
         Ok(())
     }
 
@@ -720,7 +808,9 @@ mod tests {
         let dup = c.dup();
         assert_ne!(dup, c);
         assert_eq!(dup.clone(), dup);
-        let sub = c.split(Some(3), 0)?.expect("a defined color gives a communicator");
+        let sub = c
+            .split(Some(3), 0)?
+            .expect("a defined color gives a communicator");
         assert_ne!(sub, c);
         assert_eq!(c.split(None, 0)?, None);
         Ok(())

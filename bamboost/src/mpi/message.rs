@@ -40,7 +40,11 @@ impl fmt::Display for Label<'_> {
 pub(crate) enum Frame<'a> {
     Value(&'a [u8]),
     Failed(&'a [u8]),
-    Root { label: Label<'a>, panicked: bool, payload: &'a [u8] },
+    Root {
+        label: Label<'a>,
+        panicked: bool,
+        payload: &'a [u8],
+    },
 }
 
 /// Frames `value`. If it cannot be encoded, frames the error instead and returns it as well:
@@ -86,19 +90,29 @@ fn root_header(kind: u8, label: Label<'_>) -> Vec<u8> {
 }
 
 fn malformed(what: &str) -> Error {
-    Error::Codec { action: "decode".into(), type_name: "message frame".into(), message: what.into() }
+    Error::Codec {
+        action: "decode".into(),
+        type_name: "message frame".into(),
+        message: what.into(),
+    }
 }
 
 /// Splits a received message into its parts.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Frame<'_>> {
-    let (&kind, rest) = bytes.split_first().ok_or_else(|| malformed("empty message"))?;
+    let (&kind, rest) = bytes
+        .split_first()
+        .ok_or_else(|| malformed("empty message"))?;
     match kind {
         VALUE => Ok(Frame::Value(rest)),
         FAILED => Ok(Frame::Failed(rest)),
         ROOT_VALUE | ROOT_PANIC => {
             let (type_name, rest) = take_str(rest)?;
             let (method, payload) = take_str(rest)?;
-            Ok(Frame::Root { label: Label { type_name, method }, panicked: kind == ROOT_PANIC, payload })
+            Ok(Frame::Root {
+                label: Label { type_name, method },
+                panicked: kind == ROOT_PANIC,
+                payload,
+            })
         }
         other => Err(malformed(&format!("unknown message kind {other}"))),
     }
@@ -106,7 +120,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Frame<'_>> {
 
 fn take_str(bytes: &[u8]) -> Result<(&str, &[u8])> {
     let short = || malformed("truncated label");
-    let len_bytes: [u8; 4] = bytes.get(..4).ok_or_else(short)?.try_into().map_err(|_| short())?;
+    let len_bytes: [u8; 4] = bytes
+        .get(..4)
+        .ok_or_else(short)?
+        .try_into()
+        .map_err(|_| short())?;
     let len = u32::from_le_bytes(len_bytes) as usize;
     let text = bytes.get(4..4 + len).ok_or_else(short)?;
     let text = std::str::from_utf8(text).map_err(|_| malformed("label is not UTF-8"))?;
@@ -130,11 +148,17 @@ pub(crate) fn open<T: DeserializeOwned>(bytes: &[u8], call: &str, sender: usize)
 mod tests {
     use super::*;
 
-    const LABEL: Label<'static> = Label { type_name: "my::Index", method: "count" };
+    const LABEL: Label<'static> = Label {
+        type_name: "my::Index",
+        method: "count",
+    };
 
     #[test]
     fn values_and_failures_round_trip() -> Result<()> {
-        assert_eq!(open::<Vec<u32>>(&value(&vec![1u32, 2]).0, "Comm::bcast", 0)?, vec![1, 2]);
+        assert_eq!(
+            open::<Vec<u32>>(&value(&vec![1u32, 2]).0, "Comm::bcast", 0)?,
+            vec![1, 2]
+        );
         let err = Error::InvalidTag { tag: -1 };
         assert_eq!(open::<u8>(&failed(&err), "Comm::bcast", 0), Err(err));
         Ok(())
@@ -144,21 +168,35 @@ mod tests {
     fn root_frames_carry_their_label() -> Result<()> {
         let bytes = root_value(LABEL, &7u8)?;
         match parse(&bytes)? {
-            Frame::Root { label, panicked, payload } => {
+            Frame::Root {
+                label,
+                panicked,
+                payload,
+            } => {
                 assert_eq!((label, panicked), (LABEL, false));
                 assert_eq!(codec::decode::<u8>(payload)?, 7);
             }
             other => panic!("unexpected frame {other:?}"),
         }
         let bytes = root_panic(LABEL, "boom");
-        assert!(matches!(parse(&bytes)?, Frame::Root { panicked: true, payload: b"boom", .. }));
+        assert!(matches!(
+            parse(&bytes)?,
+            Frame::Root {
+                panicked: true,
+                payload: b"boom",
+                ..
+            }
+        ));
         Ok(())
     }
 
     #[test]
     fn a_root_frame_received_by_a_plain_collective_is_a_desync() {
         let err = open::<u8>(&root_panic(LABEL, "x"), "Comm::bcast", 0).unwrap_err();
-        assert!(err.to_string().contains("my::Index::count") && err.to_string().contains("Comm::bcast"), "{err}");
+        assert!(
+            err.to_string().contains("my::Index::count") && err.to_string().contains("Comm::bcast"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -135,7 +135,11 @@ impl MpiComm {
     }
 
     /// Sends one byte message from `root` to each rank (`messages` only matters on `root`).
-    pub(crate) fn scatter_bytes(&self, root: usize, messages: Option<Vec<Vec<u8>>>) -> Result<Vec<u8>> {
+    pub(crate) fn scatter_bytes(
+        &self,
+        root: usize,
+        messages: Option<Vec<Vec<u8>>>,
+    ) -> Result<Vec<u8>> {
         let process = self.0.process_at_rank(root as i32);
         let mut count = 0i32;
         match messages {
@@ -162,11 +166,16 @@ impl MpiComm {
     }
 
     pub(crate) fn send_bytes(&self, dest: usize, tag: i32, bytes: &[u8]) {
-        self.0.process_at_rank(dest as i32).send_with_tag(bytes, tag);
+        self.0
+            .process_at_rank(dest as i32)
+            .send_with_tag(bytes, tag);
     }
 
     pub(crate) fn recv_bytes(&self, source: usize, tag: i32) -> Vec<u8> {
-        self.0.process_at_rank(source as i32).receive_vec_with_tag::<u8>(tag).0
+        self.0
+            .process_at_rank(source as i32)
+            .receive_vec_with_tag::<u8>(tag)
+            .0
     }
 
     pub(crate) fn bcast_into<T: Scalar>(&self, root: usize, buf: &mut [T]) {
@@ -278,7 +287,9 @@ pub(crate) fn ensure_initialized() -> Result<()> {
             }
             let provided = rsmpi::environment::threading_support();
             if provided != rsmpi::Threading::Multiple {
-                return Err(Error::MpiThreading { provided: format!("{provided:?}") });
+                return Err(Error::MpiThreading {
+                    provided: format!("{provided:?}"),
+                });
             }
             install_abort_on_panic();
             Ok(())

@@ -142,7 +142,10 @@ mod tests {
         assert_eq!(fold([3, 9, 1], &Max), Some(9));
         assert_eq!(fold([3, 9, 1], &Min), Some(1));
         let concat = |a: String, b: String| a + &b;
-        assert_eq!(fold(["a".to_string(), "b".into(), "c".into()], &concat), Some("abc".into()));
+        assert_eq!(
+            fold(["a".to_string(), "b".into(), "c".into()], &concat),
+            Some("abc".into())
+        );
         assert_eq!(fold(Vec::<i32>::new(), &Sum), None);
     }
 }

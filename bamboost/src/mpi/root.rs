@@ -7,6 +7,7 @@ use crate::codec;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
+use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Return types a `#[root_process]` method can have: rank 0 computes the value and every other
@@ -38,7 +39,8 @@ pub(crate) fn run<R: Broadcast>(comm: &Comm, label: Label<'_>, body: impl FnOnce
         return scope::self_scope(body);
     }
     if comm.rank() == 0 {
-        let outcome = scope::self_scope(|| scope::catching_panics(|| catch_unwind(AssertUnwindSafe(body))));
+        let outcome =
+            scope::self_scope(|| scope::catching_panics(|| catch_unwind(AssertUnwindSafe(body))));
         match outcome {
             Ok(value) => match message::root_value(label, &value) {
                 Ok(bytes) => {
@@ -59,22 +61,42 @@ pub(crate) fn run<R: Broadcast>(comm: &Comm, label: Label<'_>, body: impl FnOnce
         }
     } else {
         let bytes = comm.bcast_message(0, None);
-        let frame = message::parse(&bytes)
-            .unwrap_or_else(|e| panic!("bamboost: rank {}: bad message while calling `{label}`: {e}", comm.rank()));
+        let frame = message::parse(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "bamboost: rank {}: bad message while calling `{label}`: {e}",
+                comm.rank()
+            )
+        });
         match frame {
-            Frame::Root { label: theirs, .. } if theirs != label => desync(comm, label, &format!("`{theirs}`")),
-            Frame::Root { panicked: true, payload, .. } => raise(comm, label, &String::from_utf8_lossy(payload)),
+            Frame::Root { label: theirs, .. } if theirs != label => {
+                desync(comm, label, &format!("`{theirs}`"))
+            }
+            Frame::Root {
+                panicked: true,
+                payload,
+                ..
+            } => raise(comm, label, &String::from_utf8_lossy(payload)),
             Frame::Root { payload, .. } => codec::decode(payload).unwrap_or_else(|e| {
-                panic!("bamboost: rank {}: cannot read the result of `{label}` sent by rank 0: {e}", comm.rank())
+                panic!(
+                    "bamboost: rank {}: cannot read the result of `{label}` sent by rank 0: {e}",
+                    comm.rank()
+                )
             }),
-            Frame::Value(_) | Frame::Failed(_) => desync(comm, label, "a plain collective such as `Comm::bcast`"),
+            Frame::Value(_) | Frame::Failed(_) => {
+                desync(comm, label, "a plain collective such as `Comm::bcast`")
+            }
         }
     }
 }
 
 /// Reports rank 0's panic on this rank, waits until every rank has reported it, and panics.
 fn raise(comm: &Comm, label: Label<'_>, text: &str) -> ! {
-    eprintln!("bamboost: rank {}: rank 0 panicked in `{label}`: {text}", comm.rank());
+    // One write call per line, so that lines of different ranks never interleave mid-line.
+    let line = format!(
+        "bamboost: rank {}: rank 0 panicked in `{label}`: {text}\n",
+        comm.rank()
+    );
+    std::io::stderr().write_all(line.as_bytes()).ok();
     // Every rank got the same panic message, so every rank reaches this barrier; it keeps an
     // abort on one rank from killing the others before they have reported.
     comm.barrier();

@@ -14,7 +14,10 @@
 /// [`Comm::allgatherv`]: crate::Comm::allgatherv
 /// [`Comm::allreduce_into`]: crate::Comm::allreduce_into
 #[cfg(feature = "mpi")]
-pub trait Scalar: Copy + Send + Sync + 'static + sealed::Sealed + rsmpi::traits::Equivalence {}
+pub trait Scalar:
+    Copy + Send + Sync + 'static + sealed::Sealed + rsmpi::traits::Equivalence
+{
+}
 
 /// A plain number type that the zero-copy buffer collectives transfer as raw memory.
 ///

@@ -97,7 +97,12 @@ impl CommSlot {
     /// A slot for a child object: it inherits this slot's communicator, including later changes,
     /// until the child sets its own.
     pub fn child(&self) -> CommSlot {
-        CommSlot { node: Arc::new(Node { own: RwLock::new(None), parent: Some(self.clone()) }) }
+        CommSlot {
+            node: Arc::new(Node {
+                own: RwLock::new(None),
+                parent: Some(self.clone()),
+            }),
+        }
     }
 
     /// Gives this slot (and the children that inherit from it) a communicator.
@@ -135,7 +140,13 @@ impl CommSlot {
         }
         let mut slot = Some(self);
         while let Some(s) = slot {
-            if let Some(comm) = s.node.own.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if let Some(comm) = s
+                .node
+                .own
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+            {
                 return Some(comm.clone());
             }
             slot = s.node.parent.as_ref();
@@ -146,6 +157,8 @@ impl CommSlot {
 
 impl std::fmt::Debug for CommSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CommSlot").field("comm", &self.resolve()).finish()
+        f.debug_struct("CommSlot")
+            .field("comm", &self.resolve())
+            .finish()
     }
 }
