@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what bamboost needs on Debian/Ubuntu: OpenMPI, parallel HDF5, libclang, a Rust
+# toolchain if there is none, and mdBook. Idempotent. Source it so its exports stay:
+#   source .ci/install.sh
+export DEBIAN_FRONTEND=noninteractive
+_sudo=""
+[[ $(id -u) -eq 0 ]] || _sudo="sudo"
+_pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libclang-dev pkg-config libsqlite3-dev curl ca-certificates build-essential)
+_missing=()
+for _p in "${_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$_p" 2>/dev/null | grep -q 'install ok installed' || _missing+=("$_p")
+done
+if ((${#_missing[@]})); then
+  echo "[install] apt: ${_missing[*]}"
+  $_sudo apt-get update -q && $_sudo apt-get install -y -q "${_missing[@]}" \
+    || { echo "[install] apt-get failed" >&2; return 1 2>/dev/null || exit 1; }
+fi
+if ! command -v cargo >/dev/null; then
+  [[ -x "$HOME/.cargo/bin/cargo" ]] || curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v mdbook >/dev/null && [[ ! -x "$HOME/.cargo/bin/mdbook" ]]; then
+  echo "[install] mdbook (about 2 minutes)"
+  cargo install --locked mdbook --version 0.5.4 --no-default-features --features search
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+# Open MPI refuses to start as root without these two.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Link the parallel HDF5 build for every feature set (see ARCHITECTURE.md).
+export HDF5_DIR=/usr/lib/x86_64-linux-gnu/hdf5/openmpi
+unset _sudo _pkgs _missing _p
