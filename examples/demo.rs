@@ -40,17 +40,26 @@ impl HasComm for RunLog {
 impl RunLog {
     /// Every rank builds its own handle; no `self`, so this runs everywhere.
     fn new(comm: Comm) -> Self {
-        RunLog { comm: CommSlot::with(comm), entries: Vec::new() }
+        RunLog {
+            comm: CommSlot::with(comm),
+            entries: Vec::new(),
+        }
     }
 
     /// Rank 0 appends; every rank gets the same result, `Err` included.
     fn record(&mut self, step: u32, message: &str) -> Result<usize, LogError> {
         if let Some(last) = self.entries.last() {
             if step <= last.step {
-                return Err(LogError::StepNotIncreasing { last: last.step, given: step });
+                return Err(LogError::StepNotIncreasing {
+                    last: last.step,
+                    given: step,
+                });
             }
         }
-        self.entries.push(Entry { step, message: message.to_string() });
+        self.entries.push(Entry {
+            step,
+            message: message.to_string(),
+        });
         Ok(self.entries.len())
     }
 
@@ -74,7 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let collection = CollectionUid::generate(&world)?;
     let simulation = SimulationName::generate(&world)?;
     let all = world.allgather((collection.clone(), simulation.clone()))?;
-    assert!(all.iter().all(|ids| *ids == (collection.clone(), simulation.clone())));
+    assert!(
+        all.iter()
+            .all(|ids| *ids == (collection.clone(), simulation.clone()))
+    );
 
     // Each rank computes a share; a reduction combines them.
     let local: f64 = (rank..100).step_by(size).map(|i| i as f64).sum();
@@ -83,10 +95,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut log = RunLog::new(world.clone());
     assert_eq!(log.record(1, "mesh ready"), Ok(1));
-    assert_eq!(log.record(1, "again"), Err(LogError::StepNotIncreasing { last: 1, given: 1 }));
+    assert_eq!(
+        log.record(1, "again"),
+        Err(LogError::StepNotIncreasing { last: 1, given: 1 })
+    );
     assert_eq!(log.record_summary(total), Ok(2));
     let entries = log.entries();
-    assert_eq!(entries[1], Entry { step: 2, message: "total = 4950".into() });
+    assert_eq!(
+        entries[1],
+        Entry {
+            step: 2,
+            message: "total = 4950".into()
+        }
+    );
 
     // Code only rank 0 runs uses a root-only scope, so bamboost calls in it do not wait for
     // the other ranks.

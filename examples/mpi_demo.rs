@@ -57,7 +57,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Even and odd ranks form two groups, each with its own rank 0.
     let color = (rank % 2) as u32;
-    let group = world.split(Some(color), rank as i32)?.ok_or("a defined color gives a communicator")?;
+    let group = world
+        .split(Some(color), rank as i32)?
+        .ok_or("a defined color gives a communicator")?;
     let group_pi = group.allreduce(pi_share(&group, 10_000), op::Sum)?;
     assert!((group_pi - std::f64::consts::PI).abs() < 1e-6);
 
@@ -70,7 +72,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(sums, [size as f64, (size * (size - 1) / 2) as f64]);
 
     // Rank 0 keeps the table; every rank gets the same copy.
-    let mut results = Results { comm: CommSlot::with(world.clone()), values: BTreeMap::new() };
+    let mut results = Results {
+        comm: CommSlot::with(world.clone()),
+        values: BTreeMap::new(),
+    };
     results.insert("pi", pi);
     results.insert("ranks", size as f64);
     let table = results.table();

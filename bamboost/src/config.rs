@@ -16,6 +16,10 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// The merged configuration.
+///
+/// # MPI
+///
+/// Local: a plain value.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Config {
@@ -26,6 +30,10 @@ pub struct Config {
 }
 
 /// The `[options]` table.
+///
+/// # MPI
+///
+/// Local: a plain value.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct Options {

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 ///
 /// The type is serialisable on purpose: a `#[root_process]` method that fails on rank 0 returns
 /// the same `Err` on every rank, so the error travels through the broadcast.
+///
+/// # MPI
+///
+/// Local: a plain value. When a root-only method fails, every rank holds an equal copy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Error {
@@ -149,4 +153,8 @@ pub enum Error {
 }
 
 /// `Result` with bamboost's [`Error`] as the default error type.
+///
+/// # MPI
+///
+/// Local.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

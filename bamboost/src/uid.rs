@@ -44,6 +44,10 @@ fn check(what: &str, value: &str) -> Result<()> {
 /// assert_eq!(CollectionUid::new("a1b2")?.as_str(), "A1B2");
 /// # Ok::<(), bamboost::Error>(())
 /// ```
+///
+/// # MPI
+///
+/// Local: a plain value; [`CollectionUid::generate`] is collective.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CollectionUid(String);
 
@@ -77,6 +81,10 @@ impl CollectionUid {
     }
 
     /// The UID as text.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -94,6 +102,10 @@ impl CollectionUid {
 /// assert!(name.as_str().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
 /// # Ok::<(), bamboost::Error>(())
 /// ```
+///
+/// # MPI
+///
+/// Local: a plain value; [`SimulationName::generate`] is collective.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SimulationName(String);
 
@@ -127,6 +139,10 @@ impl SimulationName {
     }
 
     /// The name as text.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn as_str(&self) -> &str {
         &self.0
     }

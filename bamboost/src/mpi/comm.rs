@@ -52,6 +52,10 @@ const MAX_TAG: i32 = 32767;
 /// assert_eq!(names.len(), comm.size());
 /// # Ok::<(), bamboost::Error>(())
 /// ```
+///
+/// # MPI
+///
+/// Each method says whether it is collective or local; cloning and comparing handles is local.
 #[derive(Clone)]
 pub struct Comm {
     inner: Arc<Inner>,

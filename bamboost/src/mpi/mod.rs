@@ -25,8 +25,8 @@
 //! `mpi` Cargo feature is the opt-in, so a build with it uses MPI by default when started by a
 //! launcher; `[options] mpi = false` or `BAMBOOST_MPI=0` still switch it off.
 //!
-//! A communicator passed explicitly ([`Comm::mpi_world`], [`Comm::from_mpi`]) works even when
-//! MPI is off for [`Comm::world`].
+//! A communicator passed explicitly (`Comm::mpi_world()`, `Comm::from_mpi(..)`, both with the
+//! `mpi` feature) works even when MPI is off for [`Comm::world`].
 //!
 //! When bamboost initialises MPI it also installs a panic hook: a panic on any rank aborts the
 //! whole job (`MPI_Abort`) instead of leaving the other ranks waiting forever.
@@ -42,9 +42,6 @@
 //!
 //! Objects find their communicator through a [`CommSlot`] that children share with their parent;
 //! see there.
-//!
-//! [`Comm::mpi_world`]: Comm::mpi_world
-//! [`Comm::from_mpi`]: Comm::from_mpi
 
 mod activation;
 mod comm;
@@ -68,6 +65,10 @@ pub(crate) use message::Label;
 
 /// The rsmpi crate bamboost is built on, for code that needs MPI directly (e.g. to make a
 /// communicator for [`Comm::from_mpi`]).
+///
+/// # MPI
+///
+/// A re-export; see rsmpi's documentation.
 #[cfg(feature = "mpi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mpi")))]
 pub use rsmpi;

@@ -36,6 +36,10 @@ pub trait NativeOp: sealed::Sealed {
 }
 
 /// The predefined reduction operators.
+///
+/// # MPI
+///
+/// Local.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
     /// `MPI_SUM`.
@@ -49,18 +53,34 @@ pub enum OpKind {
 }
 
 /// The sum of the values (`MPI_SUM`).
+///
+/// # MPI
+///
+/// Local.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sum;
 
 /// The product of the values (`MPI_PROD`).
+///
+/// # MPI
+///
+/// Local.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Prod;
 
 /// The largest value (`MPI_MAX`). For floats, a NaN is kept only if it comes first.
+///
+/// # MPI
+///
+/// Local.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Max;
 
 /// The smallest value (`MPI_MIN`). For floats, a NaN is kept only if it comes first.
+///
+/// # MPI
+///
+/// Local.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Min;
 

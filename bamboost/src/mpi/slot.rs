@@ -83,11 +83,19 @@ struct Node {
 
 impl CommSlot {
     /// A slot without a communicator of its own: it resolves to [`Comm::world`].
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn new() -> CommSlot {
         CommSlot::default()
     }
 
     /// A slot that holds `comm`.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn with(comm: Comm) -> CommSlot {
         let slot = CommSlot::new();
         slot.set(comm);
@@ -96,6 +104,10 @@ impl CommSlot {
 
     /// A slot for a child object: it inherits this slot's communicator, including later changes,
     /// until the child sets its own.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn child(&self) -> CommSlot {
         CommSlot {
             node: Arc::new(Node {
@@ -106,11 +118,19 @@ impl CommSlot {
     }
 
     /// Gives this slot (and the children that inherit from it) a communicator.
+    ///
+    /// # MPI
+    ///
+    /// Local: only this process's slot changes; set the same communicator on every rank.
     pub fn set(&self, comm: Comm) {
         *self.node.own.write().unwrap_or_else(|e| e.into_inner()) = Some(comm);
     }
 
     /// Removes this slot's own communicator, so it inherits again.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn clear(&self) {
         *self.node.own.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
@@ -121,6 +141,10 @@ impl CommSlot {
     /// # Panics
     ///
     /// As [`Comm::world`], when it falls back to it; [`CommSlot::try_get`] returns the error.
+    ///
+    /// # MPI
+    ///
+    /// Local (the first fallback to `Comm::world` may initialise MPI; see [`Comm::world`]).
     pub fn get(&self) -> Comm {
         self.resolve().unwrap_or_else(Comm::world)
     }
@@ -130,6 +154,10 @@ impl CommSlot {
     /// # Errors
     ///
     /// As [`Comm::try_world`].
+    ///
+    /// # MPI
+    ///
+    /// As [`CommSlot::get`].
     pub fn try_get(&self) -> Result<Comm> {
         self.resolve().map_or_else(Comm::try_world, Ok)
     }
