@@ -2,29 +2,13 @@
 //! chooses, and that panics and desynchronised ranks end an MPI job promptly instead of hanging.
 //! Jobs run under `timeout`, so a hang fails the test instead of freezing it.
 
+use bamboost::mpi::LAUNCHER_VARIABLES;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SCENARIO: &str = env!("CARGO_BIN_EXE_mpi-scenario");
 
-/// Variables that tell bamboost it was started by an MPI launcher.
-const LAUNCHER_VARIABLES: [&str; 12] = [
-    "OMPI_COMM_WORLD_SIZE",
-    "OMPI_COMM_WORLD_RANK",
-    "PMI_SIZE",
-    "PMI_RANK",
-    "MV2_COMM_WORLD_SIZE",
-    "MV2_COMM_WORLD_RANK",
-    "I_MPI_RANK",
-    "I_MPI_SIZE",
-    "SLURM_PROCID",
-    "SLURM_NTASKS",
-    "MPI_LOCALNRANKS",
-    "MPI_LOCALRANKID",
-];
-
-#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
 struct Run {
     code: Option<i32>,
     stdout: String,
@@ -145,6 +129,26 @@ mod serial_build {
 #[cfg(feature = "mpi")]
 mod mpi_build {
     use super::*;
+
+    /// The job failed, and on its own: not killed by the 60 s `timeout`, and well before it.
+    fn assert_ended_promptly(run: &Run, np: usize) {
+        assert_ne!(
+            run.code,
+            Some(0),
+            "np {np}: the job succeeded: {}",
+            run.stdout
+        );
+        assert_ne!(
+            run.code,
+            Some(124),
+            "np {np}: the job hung until the timeout"
+        );
+        assert!(
+            run.elapsed < Duration::from_secs(30),
+            "np {np}: took {:?}",
+            run.elapsed
+        );
+    }
 
     fn project_config(text: &'static str) -> impl FnOnce(&Path, &Path) {
         move |_, work| {
@@ -283,17 +287,7 @@ mod mpi_build {
     fn a_panic_on_rank_0_in_a_root_process_method_reaches_every_rank_and_ends_the_job() {
         for n in 1..=4 {
             let run = run(Some(n), "root-panic", &[], no_setup);
-            assert_ne!(run.code, Some(0), "np {n}");
-            assert_ne!(
-                run.code,
-                Some(124),
-                "np {n}: the job hung until the timeout"
-            );
-            assert!(
-                run.elapsed < Duration::from_secs(30),
-                "np {n}: took {:?}",
-                run.elapsed
-            );
+            assert_ended_promptly(&run, n);
             assert!(
                 run.stderr.contains("boom at step 3"),
                 "np {n}: {}",
@@ -318,17 +312,7 @@ mod mpi_build {
     fn a_panic_on_any_rank_ends_the_job() {
         for n in 2..=4 {
             let run = run(Some(n), "rank-panic", &[], no_setup);
-            assert_ne!(run.code, Some(0), "np {n}");
-            assert_ne!(
-                run.code,
-                Some(124),
-                "np {n}: the job hung until the timeout"
-            );
-            assert!(
-                run.elapsed < Duration::from_secs(30),
-                "np {n}: took {:?}",
-                run.elapsed
-            );
+            assert_ended_promptly(&run, n);
             assert!(
                 run.stderr.contains(&format!("rank {} gives up", n - 1)),
                 "{}",
@@ -341,12 +325,7 @@ mod mpi_build {
     fn ranks_calling_different_methods_fail_with_both_names() {
         for n in 2..=4 {
             let run = run(Some(n), "desync", &[], no_setup);
-            assert_ne!(run.code, Some(0), "np {n}");
-            assert_ne!(
-                run.code,
-                Some(124),
-                "np {n}: the job hung until the timeout"
-            );
+            assert_ended_promptly(&run, n);
             assert!(
                 run.stderr.contains(
                     "called `mpi_scenario::Job::second`, but rank 0 ran `mpi_scenario::Job::first`"

@@ -15,8 +15,13 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use std::sync::{Mutex, OnceLock};
 
-/// Variables set by MPI launchers (mpirun of Open MPI, MPICH/PMI, MVAPICH2, Intel MPI, Slurm).
-pub(crate) const LAUNCHER_VARIABLES: [&str; 12] = [
+/// Environment variables set by MPI launchers (Open MPI's mpirun, MPICH/PMI, MVAPICH2,
+/// Intel MPI, Slurm). When MPI is enabled, bamboost initialises it only if one is set.
+///
+/// # MPI
+///
+/// Local: a constant.
+pub const LAUNCHER_VARIABLES: [&str; 12] = [
     "OMPI_COMM_WORLD_SIZE",
     "OMPI_COMM_WORLD_RANK",
     "PMI_SIZE",

@@ -54,7 +54,7 @@ mod scalar;
 mod scope;
 mod slot;
 
-pub use activation::{init, is_enabled, set_enabled};
+pub use activation::{LAUNCHER_VARIABLES, init, is_enabled, set_enabled};
 pub use comm::Comm;
 pub use root::Broadcast;
 pub use scalar::Scalar;
