@@ -67,11 +67,19 @@ pub use bamboost_macros::{exclude, root_process};
 pub use error::{Error, Result};
 pub use mpi::Comm;
 
-/// The README and the book chapters with code, compiled and run as doctests.
+/// The README and the book chapters with code, compiled and run as doctests. Left out:
+/// `introduction.md` (no code), `getting-started.md` and `performance.md` (whole programs from
+/// `examples/` and `benches/`, which CI builds and runs under mpirun instead).
 #[cfg(doctest)]
 mod book_tests {
     #[doc = include_str!("../../README.md")]
     struct Readme;
+
+    #[doc = include_str!("../../book/src/serial-and-parallel.md")]
+    struct SerialAndParallel;
+
+    #[doc = include_str!("../../book/src/root-process.md")]
+    struct RootProcess;
 }
 
 #[doc(hidden)]
