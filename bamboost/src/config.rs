@@ -40,6 +40,10 @@ pub struct Options {
     /// `mpi = true|false`: whether bamboost uses MPI when started by an MPI launcher. `None`
     /// when no file sets it (then a build with the `mpi` feature uses MPI).
     pub mpi: Option<bool>,
+    /// `file_lock_timeout = <seconds>`: how long to wait for an HDF5 file that another process
+    /// has locked. `0` fails at once, a negative value waits forever; integers and floats are
+    /// both accepted (Python bamboost rejects integers). Default 60.
+    pub file_lock_timeout: Option<f64>,
 }
 
 impl Config {
@@ -107,6 +111,25 @@ impl Config {
             options,
             project_root,
         })
+    }
+}
+
+impl Config {
+    /// The configuration of this process, read once (at the first call) by [`Config::load`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::load`] (the error is kept and returned again by later calls).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn cached() -> Result<&'static Config> {
+        static CONFIG: std::sync::OnceLock<Result<Config>> = std::sync::OnceLock::new();
+        CONFIG
+            .get_or_init(Config::load)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 

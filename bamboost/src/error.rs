@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// # MPI
 ///
 /// Local: a plain value. When a root-only method fails, every rank holds an equal copy.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Error {
     /// `BAMBOOST_MPI` (or [`mpi::set_enabled`](crate::mpi::set_enabled)) asked for MPI, but this
@@ -138,6 +138,104 @@ pub enum Error {
         root: usize,
         /// The call that rank made.
         root_call: String,
+    },
+
+    /// An HDF5 call failed.
+    #[error("hdf5 error on `{object}` in {}: {message}", file.display())]
+    Hdf5 {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The object inside the file (`/` for the file itself).
+        object: String,
+        /// HDF5's explanation.
+        message: String,
+    },
+
+    /// Another process holds a lock on the file, and it was not released within the lock timeout
+    /// (`[options] file_lock_timeout`, or the per-call [`OpenOptions`](crate::h5::OpenOptions)).
+    #[error("{} is locked by another process (gave up after {waited_secs:.2} s)", file.display())]
+    Locked {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// How long bamboost waited for the lock.
+        waited_secs: f64,
+    },
+
+    /// MPI is active, but the HDF5 library bamboost is linked with has no parallel (MPI-IO)
+    /// support, so parallel writes would corrupt files. Returned before anything is written.
+    #[error(
+        "MPI is active but the linked HDF5 library has no parallel support; install an MPI-enabled HDF5 (e.g. libhdf5-openmpi-dev) or switch MPI off"
+    )]
+    NoParallelHdf5,
+
+    /// A group, dataset or attribute does not exist.
+    #[error("`{object}` not found in {}", file.display())]
+    NotFound {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The path of the object (`group/name`, or `object@attribute` for an attribute).
+        object: String,
+    },
+
+    /// A collective operation was called inside a root-only scope on a file that all ranks
+    /// opened with MPI-IO: the other ranks would never join it.
+    #[error("`{object}` in {}: a collective operation on a file open on several ranks cannot run inside a root-only scope", file.display())]
+    NotCollective {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The object.
+        object: String,
+    },
+
+    /// The counts passed to [`Comm::alltoallv`](crate::Comm::alltoallv) do not match the
+    /// communicator or the send buffer.
+    #[error("invalid alltoallv counts: {message}")]
+    InvalidCounts {
+        /// What does not match.
+        message: String,
+    },
+
+    /// A group or dataset with that name already exists.
+    #[error("`{object}` already exists in {}", file.display())]
+    AlreadyExists {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The path of the object.
+        object: String,
+    },
+
+    /// Data of a distributed write does not fit together: trailing dimensions differ between
+    /// ranks, the number of indices differs from the number of rows, or an index repeats.
+    #[error("cannot write `{object}` in {}: {message}", file.display())]
+    Shape {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The dataset.
+        object: String,
+        /// What does not fit.
+        message: String,
+    },
+
+    /// An attribute has a type bamboost cannot represent, or a value cannot be stored.
+    #[error("attribute `{name}` of `{object}` in {}: {message}", file.display())]
+    Attribute {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The object holding the attribute.
+        object: String,
+        /// The attribute.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A file-system operation failed.
+    #[error("cannot access {}: {message}", path.display())]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The operating system's explanation.
+        message: String,
     },
 
     /// A UID or simulation name does not have the expected form.

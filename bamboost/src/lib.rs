@@ -59,6 +59,7 @@ extern crate self as bamboost;
 mod codec;
 pub mod config;
 mod error;
+pub mod h5;
 pub mod mpi;
 mod private;
 pub mod uid;

@@ -90,6 +90,19 @@ fn main() {
             };
             world.barrier();
         }
+        // Holds an HDF5 file open for writing (and so locked) for a while.
+        "hold-h5" => {
+            let path = std::env::args().nth(2).expect("a path");
+            let seconds: f64 = std::env::args()
+                .nth(3)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(2.0);
+            let file = bamboost::h5::File::new(path, CommSlot::with(Comm::self_comm()));
+            let open = file.open_mut().expect("open the file");
+            println!("holding");
+            std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
+            open.close().expect("close the file");
+        }
         #[cfg(feature = "mpi")]
         "explicit" => {
             let world = world_or_exit();

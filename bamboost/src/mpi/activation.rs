@@ -136,7 +136,7 @@ fn gather_inputs() -> Result<Inputs> {
     let requested = *REQUESTED.lock().unwrap_or_else(|e| e.into_inner());
     // The files are read only when they can matter.
     let config = if env.as_deref().and_then(parse_flag).is_none() && requested.is_none() {
-        Config::load()?.options.mpi
+        Config::cached()?.options.mpi
     } else {
         None
     };

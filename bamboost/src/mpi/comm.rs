@@ -622,6 +622,37 @@ impl Comm {
         }
     }
 
+    /// Sends `counts[d]` consecutive elements of `send` to rank `d` (in rank order) and returns
+    /// what every rank sent to this one, concatenated in rank order (`MPI_Alltoallv`; the
+    /// counts are exchanged first).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCounts`] if `counts` does not have one entry per rank or does not sum to
+    /// `send.len()` (checked on the calling rank: every rank must pass valid counts).
+    ///
+    /// # MPI
+    ///
+    /// Collective.
+    pub fn alltoallv<T: Scalar>(&self, send: &[T], counts: &[usize]) -> Result<Vec<T>> {
+        if counts.len() != self.size() || counts.iter().sum::<usize>() != send.len() {
+            return Err(Error::InvalidCounts {
+                message: format!(
+                    "{} counts summing to {} for {} ranks and {} elements",
+                    counts.len(),
+                    counts.iter().sum::<usize>(),
+                    self.size(),
+                    send.len()
+                ),
+            });
+        }
+        match self.route() {
+            #[cfg(feature = "mpi")]
+            Route::Mpi(m) => m.alltoallv(send, counts),
+            _ => Ok(send.to_vec()),
+        }
+    }
+
     /// Combines `send` element-wise over all ranks with a predefined operator into `recv` on
     /// every rank, without encoding (`MPI_Allreduce`).
     ///
@@ -760,6 +791,11 @@ mod tests {
         c.bcast_into(&mut buf, 0)?;
         assert_eq!(buf, [1.0, 2.0]);
         assert_eq!(c.allgatherv(&[1u8, 2, 3])?, vec![1, 2, 3]);
+        assert_eq!(c.alltoallv(&[4u16, 5], &[2])?, vec![4, 5]);
+        assert!(matches!(
+            c.alltoallv(&[4u16, 5], &[1]),
+            Err(Error::InvalidCounts { .. })
+        ));
         let mut out = [0i64; 2];
         c.allreduce_into(&[5, 6], &mut out, Sum)?;
         assert_eq!(out, [5, 6]);

@@ -194,6 +194,25 @@ impl MpiComm {
         Ok(all)
     }
 
+    pub(crate) fn alltoallv<T: Scalar>(&self, send: &[T], counts: &[usize]) -> Result<Vec<T>> {
+        let counts = counts
+            .iter()
+            .map(|&c| count_of(c))
+            .collect::<Result<Vec<i32>>>()?;
+        let mut recv_counts = vec![0i32; self.size()];
+        self.0.all_to_all_into(&counts[..], &mut recv_counts[..]);
+        let (send_displs, _) = displacements(&counts)?;
+        let (recv_displs, total) = displacements(&recv_counts)?;
+        // Placeholder zeros, all overwritten by the exchange below.
+        let mut recv = vec![zeroed::<T>(); total];
+        {
+            let send = Partition::new(send, &counts[..], &send_displs[..]);
+            let mut into = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
+            self.0.all_to_all_varcount_into(&send, &mut into);
+        }
+        Ok(recv)
+    }
+
     pub(crate) fn allreduce_into<T: Scalar>(&self, send: &[T], recv: &mut [T], op: OpKind) {
         let op = match op {
             OpKind::Sum => SystemOperation::sum(),

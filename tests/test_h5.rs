@@ -1,0 +1,247 @@
+//! The HDF5 layer on one process: files, nesting, groups, datasets, attributes, distributed
+//! arrays (serial case), errors, and file locks held by a second process.
+
+use bamboost::Error;
+use bamboost::h5::{AttrValue, File, LockTimeout, OpenOptions};
+use bamboost::mpi::CommSlot;
+use ndarray::{Array1, Array3, ArrayD, IxDyn, arr2};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn new_file() -> (tempfile::TempDir, File) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = File::new(dir.path().join("data.h5"), CommSlot::new());
+    (dir, file)
+}
+
+#[test]
+fn nested_opens_share_one_handle_and_close_with_the_outermost() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    let outer = file.open_mut()?;
+    outer.root().create_group("a")?;
+    {
+        let inner = file.open()?;
+        assert!(
+            inner.root().contains("a"),
+            "the nested user sees the outer user's group"
+        );
+        inner.close()?;
+    }
+    assert!(file.is_open(), "the outer user still holds it");
+    outer.close()?;
+    assert!(!file.is_open());
+    Ok(())
+}
+
+#[test]
+fn write_access_while_open_read_only_reopens_without_truncating() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    let f = file.open_mut()?;
+    f.root()
+        .add_dataset("kept", &Array1::from(vec![1.0, 2.0]))?;
+    f.close()?;
+    let reader = file.open()?;
+    let writer = file.open_mut()?; // Upgrades the shared handle.
+    writer.root().set_attr("note", "added later")?;
+    assert_eq!(
+        reader.root().dataset("kept")?.read::<f64>()?.as_slice(),
+        Some(&[1.0, 2.0][..])
+    );
+    assert_eq!(
+        reader.root().attr("note")?,
+        AttrValue::Str("added later".into())
+    );
+    writer.close()?;
+    reader.close()?;
+    let f = file.open()?;
+    assert_eq!(
+        f.root().dataset("kept")?.read::<f64>()?.len(),
+        2,
+        "nothing was truncated"
+    );
+    Ok(())
+}
+
+#[test]
+fn opening_a_missing_file_read_only_is_not_found() {
+    let (_dir, file) = new_file();
+    assert!(matches!(file.open(), Err(Error::NotFound { .. })));
+    assert!(!file.path().exists(), "a read-only open creates nothing");
+}
+
+#[test]
+fn groups_datasets_and_attributes() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    let f = file.open_mut()?;
+    let root = f.root();
+    let mesh = root.require_group("mesh/default")?;
+    assert_eq!(root.require_group("mesh/default")?.path(), "/mesh/default");
+    assert!(matches!(
+        root.create_group("mesh"),
+        Err(Error::AlreadyExists { .. })
+    ));
+    mesh.add_dataset("topology", &arr2(&[[0i64, 1, 2], [1, 2, 3]]))?;
+    mesh.set_attr("cell_type", "Triangle")?;
+    mesh.set_attr("dims", vec![2i64, 3])?;
+    let empty = root.create_dataset::<f64>("empty", &[3, 2])?;
+    assert!(
+        empty.read::<f64>()?.iter().all(|v| v.is_nan()),
+        "unwritten floats read as NaN"
+    );
+    empty.set_attr("unit", "m")?;
+    assert_eq!(root.groups()?, vec!["mesh"]);
+    assert_eq!(root.datasets()?, vec!["empty"]);
+    assert_eq!(root.group("mesh")?.groups()?, vec!["default"]);
+    assert_eq!(mesh.datasets()?, vec!["topology"]);
+    assert_eq!(
+        mesh.dataset("topology")?.read::<i64>()?,
+        arr2(&[[0i64, 1, 2], [1, 2, 3]]).into_dyn()
+    );
+    assert_eq!(
+        mesh.dataset("topology")?
+            .read_rows::<i64>(1..2)?
+            .into_raw_vec_and_offset()
+            .0,
+        vec![1, 2, 3]
+    );
+    assert_eq!(mesh.attr("cell_type")?, AttrValue::Str("Triangle".into()));
+    assert_eq!(empty.attrs()?.len(), 1);
+    empty.delete_attr("unit")?;
+    assert!(matches!(empty.attr("unit"), Err(Error::NotFound { .. })));
+    root.delete("empty")?;
+    assert!(!root.contains("empty"));
+    assert!(matches!(root.delete("empty"), Err(Error::NotFound { .. })));
+    assert!(matches!(root.group("nothing"), Err(Error::NotFound { .. })));
+    assert!(
+        matches!(root.dataset("mesh"), Err(Error::NotFound { .. })),
+        "a group is not a dataset"
+    );
+    assert!(matches!(root.group("a/../b"), Err(Error::NotFound { .. })));
+    Ok(())
+}
+
+#[test]
+fn distributed_arrays_on_one_rank() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    let f = file.open_mut()?;
+    let root = f.root();
+    let cube = Array3::from_shape_fn((4, 2, 3), |(i, j, k)| (i * 100 + j * 10 + k) as f32);
+    root.write_distributed_array("cube", &cube, None)?;
+    assert_eq!(
+        root.dataset("cube")?.read::<f32>()?,
+        cube.clone().into_dyn()
+    );
+    // A transposed view is not in standard layout: it is copied, with the same result.
+    let t = arr2(&[[1u32, 2], [3, 4], [5, 6]]);
+    root.write_distributed_array("transposed", t.t(), None)?;
+    assert_eq!(
+        root.dataset("transposed")?.read::<u32>()?,
+        t.t().to_owned().into_dyn()
+    );
+    // Scattered, with gaps: missing rows hold the fill value.
+    let values = Array1::from(vec![30.0, 10.0]);
+    root.write_distributed_array("scattered", &values, Some(&[3, 1]))?;
+    let read = root.dataset("scattered")?.read::<f64>()?;
+    assert_eq!(read.len(), 4);
+    assert!(read[0].is_nan() && read[2].is_nan());
+    assert_eq!((read[1], read[3]), (10.0, 30.0));
+    let ints = Array1::from(vec![7i64]);
+    root.write_distributed_array("ints", &ints, Some(&[2]))?;
+    assert_eq!(
+        root.dataset("ints")?.read::<i64>()?,
+        ArrayD::from_shape_vec(IxDyn(&[3]), vec![0, 0, 7]).expect("shape")
+    );
+    let flags = Array1::from(vec![true, false, true]);
+    root.write_distributed_array("flags", &flags, None)?;
+    assert_eq!(
+        root.dataset("flags")?
+            .read::<bool>()?
+            .into_raw_vec_and_offset()
+            .0,
+        vec![true, false, true]
+    );
+    // Writing again replaces the dataset.
+    root.write_distributed_array("flags", &Array1::from(vec![false]), None)?;
+    assert_eq!(root.dataset("flags")?.shape()?, vec![1]);
+    Ok(())
+}
+
+#[test]
+fn bad_distributed_input_is_a_typed_error_and_keeps_existing_data() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    let f = file.open_mut()?;
+    let root = f.root();
+    root.write_distributed_array("x", &Array1::from(vec![1.0, 2.0]), None)?;
+    let err = root
+        .write_distributed_array("x", &Array1::from(vec![1.0, 2.0]), Some(&[0]))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Shape { message, .. } if message.contains("1 indices for 2 rows")),
+        "{err}"
+    );
+    let err = root
+        .write_distributed_array("x", &Array1::from(vec![1.0, 2.0]), Some(&[4, 4]))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Shape { message, .. } if message.contains("global row 4")),
+        "{err}"
+    );
+    assert_eq!(
+        root.dataset("x")?
+            .read::<f64>()?
+            .into_raw_vec_and_offset()
+            .0,
+        vec![1.0, 2.0],
+        "the old data is intact"
+    );
+    Ok(())
+}
+
+fn scenario_holding(path: &std::path::Path, seconds: f64) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mpi-scenario"))
+        .args(["hold-h5", &path.display().to_string(), &seconds.to_string()])
+        .env("BAMBOOST_MPI", "0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the lock holder");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert_eq!(line.trim(), "holding");
+    child
+}
+
+#[test]
+fn a_file_locked_by_another_process_times_out_with_a_typed_error() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    file.open_mut()?.close()?;
+    let mut holder = scenario_holding(file.path(), 3.0);
+    let start = Instant::now();
+    let err = file
+        .open_with(&OpenOptions::new().lock_timeout(LockTimeout::Fail))
+        .unwrap_err();
+    assert!(matches!(err, Error::Locked { .. }), "{err}");
+    assert!(err.to_string().contains("data.h5"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "`Fail` does not wait"
+    );
+    let start = Instant::now();
+    let err = file
+        .open_with(&OpenOptions::new().lock_timeout(LockTimeout::from_secs(0.5)))
+        .unwrap_err();
+    match err {
+        Error::Locked { waited_secs, .. } => {
+            assert!((0.5..2.5).contains(&waited_secs), "waited {waited_secs}")
+        }
+        other => panic!("expected Locked, got {other}"),
+    }
+    assert!(start.elapsed() >= Duration::from_millis(500));
+    // Waiting long enough succeeds once the holder lets go.
+    let f = file.open_with(&OpenOptions::new().lock_timeout(LockTimeout::from_secs(30.0)))?;
+    f.close()?;
+    assert!(holder.wait().expect("holder exits").success());
+    Ok(())
+}
