@@ -195,6 +195,44 @@ fn main() {
         Ok(())
     });
 
+    t.check("alltoallv with varying counts", |c| {
+        // Rank r sends d + 1 copies of r * 100 + d to rank d.
+        let counts: Vec<usize> = (0..c.size()).map(|d| d + 1).collect();
+        let send: Vec<i32> = (0..c.size())
+            .flat_map(|d| vec![(c.rank() * 100 + d) as i32; d + 1])
+            .collect();
+        let got = c.alltoallv(&send, &counts).map_err(fail)?;
+        let expected: Vec<i32> = (0..c.size())
+            .flat_map(|s| vec![(s * 100 + c.rank()) as i32; c.rank() + 1])
+            .collect();
+        ensure_eq!(got, expected);
+        // The last rank sends nothing but receives; rank 0 sends to everyone.
+        let counts: Vec<usize> = (0..c.size())
+            .map(|_| {
+                if c.rank() + 1 == c.size() && c.size() > 1 {
+                    0
+                } else {
+                    3
+                }
+            })
+            .collect();
+        let send = vec![c.rank() as u8; counts.iter().sum()];
+        let got = c.alltoallv(&send, &counts).map_err(fail)?;
+        let senders = if c.size() > 1 { c.size() - 1 } else { 1 };
+        ensure_eq!(
+            got,
+            (0..senders)
+                .flat_map(|s| vec![s as u8; 3])
+                .collect::<Vec<_>>()
+        );
+        // Nothing to send at all works too.
+        ensure_eq!(
+            c.alltoallv::<u8>(&[], &vec![0; c.size()]).map_err(fail)?,
+            Vec::<u8>::new()
+        );
+        Ok(())
+    });
+
     t.check("split by color and key, undefined color, dup", |c| {
         let sub = c
             .split(Some((c.rank() % 2) as u32), -(c.rank() as i32))

@@ -236,12 +236,12 @@ fn main() {
             )
             .map_err(fail)?;
         ensure_eq!(f.atomic().map_err(fail)?, c.size() > 1);
-        f.set_atomic(false).map_err(fail)?;
-        ensure_eq!(f.atomic().map_err(fail)?, false);
+        // In atomic mode, every rank sees the others' independent writes once they are done.
         let local = Array1::from(vec![c.rank() as u64; 2]);
         f.root()
             .write_distributed_array("ranks", &local, None)
             .map_err(fail)?;
+        c.barrier();
         let read = f
             .root()
             .dataset("ranks")
@@ -254,6 +254,8 @@ fn main() {
                 .flat_map(|r| [r, r])
                 .collect::<Vec<_>>()
         );
+        f.set_atomic(false).map_err(fail)?;
+        ensure_eq!(f.atomic().map_err(fail)?, false);
         f.close().map_err(fail)
     });
 

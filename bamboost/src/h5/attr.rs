@@ -1,7 +1,7 @@
 //! Attribute values, encoded exactly as Python bamboost and h5py write them.
 //!
-//! [`write`] stores an [`AttrValue`] the way Python bamboost 0.14 (`AttrsEncoder` + h5py)
-//! does, and [`read`] decodes what Python wrote. Values that have no HDF5 type in Python
+//! `write` stores an [`AttrValue`] the way Python bamboost 0.14 (`AttrsEncoder` + h5py)
+//! does, and `read` decodes what Python wrote. Values that have no HDF5 type in Python
 //! (`None`, `datetime`, `set`) travel as a JSON "envelope" string
 //! `{"__type__": "<Python class name>", "__value__": ...}`, formatted byte for byte like
 //! Python's `json.dumps`: `", "` and `": "` separators, non-ASCII escaped as `\uXXXX`, floats in
@@ -423,10 +423,12 @@ fn json_scalar(out: &mut String, value: &AttrValue) -> Result<(), String> {
         AttrValue::Int(i) => out.push_str(&i.to_string()),
         AttrValue::Float(f) => out.push_str(&py_float_repr(*f)),
         AttrValue::Str(s) => json_str(out, s),
-        other => {
-            return Err(format!(
-                "a set may hold only none, bools, integers, floats and strings, not {other:?}"
-            ));
+        AttrValue::Complex { .. }
+        | AttrValue::DateTime(_)
+        | AttrValue::Set(_)
+        | AttrValue::Array(_) => {
+            // Python's `json.dumps` (complex, datetime) or `set` (set, list) rejects these.
+            return Err("a set may hold only none, bools, integers, floats and strings".to_owned());
         }
     }
     Ok(())
@@ -620,11 +622,11 @@ fn read_data(
         }
         TypeDescriptor::FixedAscii(size) | TypeDescriptor::FixedUnicode(size) => {
             let raw = read_bytes(attr, dtype, len)?;
-            let strings = raw.chunks(*size).map(|b| {
+            let strings = raw.chunks((*size).max(1)).map(|b| {
                 let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
                 lossy(&b[..end])
             });
-            // `chunks` of an empty buffer (zero-size strings) yields nothing.
+            // Zero-size strings leave an empty buffer, hence no chunks.
             let mut strings: Vec<String> = strings.collect();
             strings.resize(len, String::new());
             ArrayData::Str(strings)
@@ -1021,5 +1023,818 @@ impl Parser<'_> {
             self.pos = mark; // not a pair: the next escape stands alone
         }
         Some(char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdf5::types::FloatSize;
+    use std::process::Command;
+
+    fn dt(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").expect("test datetime")
+    }
+
+    fn arr(shape: &[usize], data: ArrayData) -> AttrValue {
+        AttrValue::Array(AttrArray {
+            shape: shape.to_vec(),
+            data,
+        })
+    }
+
+    fn new_file() -> (tempfile::TempDir, hdf5::File) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = hdf5::File::create(dir.path().join("attrs.h5")).expect("create file");
+        (dir, file)
+    }
+
+    /// One value of every kind, with names that sort as written.
+    fn samples() -> Vec<(&'static str, AttrValue)> {
+        vec![
+            ("a_none", AttrValue::None),
+            ("b_true", true.into()),
+            ("b_false", false.into()),
+            ("c_int", AttrValue::Int(-42)),
+            ("c_int_max", AttrValue::Int(i64::MAX)),
+            ("c_int_min", AttrValue::Int(i64::MIN)),
+            ("d_float", 2.5.into()),
+            ("d_float_neg_zero", AttrValue::Float(-0.0)),
+            ("d_float_inf", AttrValue::Float(f64::INFINITY)),
+            ("e_complex", Complex64::new(1.5, -2.0).into()),
+            ("f_str", "héllo wörld ✓".into()),
+            ("f_str_empty", "".into()),
+            ("f_str_json_list", "[1, 2]".into()),
+            ("f_str_not_json", "{not json".into()),
+            (
+                "f_str_unknown_envelope",
+                r#"{"__type__": "complex", "__value__": 1}"#.into(),
+            ),
+            ("g_dt", dt("2025-01-31T12:30:05").into()),
+            ("g_dt_us", dt("2025-01-31T12:30:05.000123").into()),
+            (
+                "h_set",
+                AttrValue::Set(vec![
+                    AttrValue::Int(1),
+                    "é".into(),
+                    AttrValue::Float(2.5),
+                    AttrValue::None,
+                    AttrValue::Bool(false),
+                    AttrValue::Float(1e-5),
+                    AttrValue::Float(1e16),
+                ]),
+            ),
+            ("h_set_empty", AttrValue::Set(vec![])),
+            ("i_floats", vec![1.0, 2.5].into()),
+            ("i_ints", vec![1_i64, -2].into()),
+            (
+                "i_ints2d",
+                arr(&[2, 3], ArrayData::Int(vec![1, 2, 3, 4, 5, 6])),
+            ),
+            ("i_bools", vec![true, false].into()),
+            (
+                "i_complexes",
+                arr(&[2], ArrayData::Complex(vec![(1.0, 2.0), (3.0, -4.0)])),
+            ),
+            ("i_strs", vec!["a", "bé"].into()),
+            ("i_single", vec![7.0].into()),
+            ("j_empty", arr(&[0], ArrayData::Float(vec![]))),
+            ("ünïcode", AttrValue::Int(1)),
+        ]
+    }
+
+    #[test]
+    fn round_trip_every_variant() {
+        let (_dir, file) = new_file();
+        let group = file.create_group("g").expect("group");
+        let ds = group
+            .new_dataset::<f64>()
+            .shape(3)
+            .create("ds")
+            .expect("dataset");
+        for (name, value) in samples() {
+            write(&group, name, &value).expect(name);
+            assert_eq!(read(&group, name).expect(name), value, "{name}");
+            write(&ds, name, &value).expect(name);
+            assert_eq!(read(&ds, name).expect(name), value, "{name} on a dataset");
+        }
+        let all = read_all(&group).expect("read_all");
+        let expected: BTreeMap<String, AttrValue> = samples()
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect();
+        assert_eq!(all, expected);
+        assert_eq!(all.keys().next().map(String::as_str), Some("a_none"));
+    }
+
+    #[test]
+    fn lossy_round_trips() {
+        let (_dir, file) = new_file();
+        let cases = [
+            // Empty arrays of any element type are stored as float64 (h5py's `[]`).
+            (
+                arr(&[0], ArrayData::Str(vec![])),
+                arr(&[0], ArrayData::Float(vec![])),
+            ),
+            (
+                arr(&[2, 0], ArrayData::Int(vec![])),
+                arr(&[2, 0], ArrayData::Float(vec![])),
+            ),
+            // A 0-d array is a scalar.
+            (arr(&[], ArrayData::Int(vec![5])), AttrValue::Int(5)),
+            // Python keeps microseconds only.
+            (
+                dt("2025-01-31T12:30:05.123456789").into(),
+                dt("2025-01-31T12:30:05.123456").into(),
+            ),
+            (1.5_f32.into(), AttrValue::Float(1.5)),
+            (7_u32.into(), AttrValue::Int(7)),
+        ];
+        for (i, (value, expected)) in cases.into_iter().enumerate() {
+            let name = format!("a{i}");
+            write(&file, &name, &value).expect("write");
+            assert_eq!(read(&file, &name).expect("read"), expected, "{value:?}");
+        }
+        write(&file, "nan", &AttrValue::Float(f64::NAN)).expect("write");
+        assert!(
+            read(&file, "nan")
+                .expect("read")
+                .as_f64()
+                .is_some_and(f64::is_nan)
+        );
+        let set = AttrValue::Set(vec![f64::NAN.into(), f64::NEG_INFINITY.into()]);
+        write(&file, "set", &set).expect("write");
+        let AttrValue::Set(items) = read(&file, "set").expect("read") else {
+            panic!("not a set")
+        };
+        assert!(items[0].as_f64().is_some_and(f64::is_nan));
+        assert_eq!(items[1], AttrValue::Float(f64::NEG_INFINITY));
+    }
+
+    #[test]
+    fn replace_changes_the_type() {
+        let (_dir, file) = new_file();
+        write(&file, "k", &AttrValue::Int(1)).expect("write");
+        write(&file, "k", &"now a string".into()).expect("replace");
+        assert_eq!(read(&file, "k").expect("read"), "now a string".into());
+        assert_eq!(file.attr_names().expect("names"), ["k"]);
+    }
+
+    #[test]
+    fn invalid_values_leave_the_old_attribute() {
+        let (_dir, file) = new_file();
+        write(&file, "k", &AttrValue::Int(1)).expect("write");
+        let invalid = [
+            (arr(&[3], ArrayData::Int(vec![1, 2])), "shape"),
+            (
+                AttrValue::Set(vec![vec![1.0].into()]),
+                "a set may hold only",
+            ),
+            (
+                AttrValue::Set(vec![AttrValue::None, dt("2025-01-01T00:00:00").into()]),
+                "set",
+            ),
+            ("a\0b".into(), "NUL"),
+            (vec!["ok", "a\0b"].into(), "NUL"),
+            (dt("+10000-01-01T00:00:00").into(), "years 1 to 9999"),
+        ];
+        for (value, message) in invalid {
+            let err = write(&file, "k", &value).expect_err("invalid value");
+            assert!(err.contains(message), "{err}");
+            assert_eq!(read(&file, "k").expect("old value"), AttrValue::Int(1));
+        }
+    }
+
+    #[test]
+    fn exact_on_disk_types() {
+        let (_dir, file) = new_file();
+        for (name, value) in samples() {
+            write(&file, name, &value).expect(name);
+        }
+        let desc = |name: &str| {
+            let attr = file.attr(name).expect(name);
+            (
+                attr.dtype()
+                    .expect("dtype")
+                    .to_descriptor()
+                    .expect("descriptor"),
+                attr.shape(),
+            )
+        };
+        let vlen = TypeDescriptor::VarLenUnicode;
+        for name in ["a_none", "f_str", "g_dt", "h_set"] {
+            assert_eq!(desc(name), (vlen.clone(), vec![]), "{name}");
+        }
+        assert_eq!(desc("b_true"), (TypeDescriptor::Boolean, vec![]));
+        assert_eq!(
+            desc("c_int"),
+            (TypeDescriptor::Integer(IntSize::U8), vec![])
+        );
+        assert_eq!(
+            desc("d_float"),
+            (TypeDescriptor::Float(FloatSize::U8), vec![])
+        );
+        let (TypeDescriptor::Compound(c), shape) = desc("e_complex") else {
+            panic!("complex is not a compound")
+        };
+        assert!(shape.is_empty());
+        assert_eq!(c.size, 16);
+        let fields: Vec<_> = c
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), &f.ty, f.offset))
+            .collect();
+        let f64_ty = TypeDescriptor::Float(FloatSize::U8);
+        assert_eq!(fields, [("r", &f64_ty, 0), ("i", &f64_ty, 8)]);
+        assert_eq!(desc("i_strs"), (vlen, vec![2]));
+        assert_eq!(desc("i_bools"), (TypeDescriptor::Boolean, vec![2]));
+        assert_eq!(
+            desc("i_ints2d"),
+            (TypeDescriptor::Integer(IntSize::U8), vec![2, 3])
+        );
+        assert_eq!(
+            desc("j_empty"),
+            (TypeDescriptor::Float(FloatSize::U8), vec![0])
+        );
+        // Little endian, as h5py writes on every common platform (H5T_STD_I64LE etc.).
+        for name in ["c_int", "d_float"] {
+            let order = file
+                .attr(name)
+                .and_then(|a| a.dtype())
+                .expect(name)
+                .byte_order();
+            assert_eq!(order, hdf5::datatype::ByteOrder::LittleEndian);
+        }
+        // Scalars have a scalar dataspace, not a 1-element array.
+        assert!(
+            file.attr("c_int")
+                .expect("attr")
+                .space()
+                .expect("space")
+                .is_scalar()
+        );
+        // Names: ASCII like h5py, UTF-8 when they need it.
+        let enc = |name: &str| file.attr_info(name).expect(name).char_encoding;
+        assert_eq!(enc("c_int"), CharEncoding::Ascii);
+        assert_eq!(enc("ünïcode"), CharEncoding::Utf8);
+    }
+
+    #[test]
+    fn envelope_text_is_what_json_dumps_writes() {
+        let (_dir, file) = new_file();
+        let raw = |value: &AttrValue| {
+            write(&file, "k", value).expect("write");
+            let attr = file.attr("k").expect("attr");
+            attr.read_scalar::<VarLenUnicode>()
+                .expect("vlen string")
+                .as_str()
+                .to_owned()
+        };
+        assert_eq!(
+            raw(&AttrValue::None),
+            r#"{"__type__": "NoneType", "__value__": "None"}"#
+        );
+        assert_eq!(
+            raw(&dt("2025-01-31T12:30:05").into()),
+            r#"{"__type__": "datetime", "__value__": "2025-01-31T12:30:05"}"#
+        );
+        assert_eq!(
+            raw(&dt("0987-01-31T02:03:04.5").into()),
+            r#"{"__type__": "datetime", "__value__": "0987-01-31T02:03:04.500000"}"#
+        );
+        let set = AttrValue::Set(vec![
+            AttrValue::Int(1),
+            AttrValue::Float(2.5),
+            "h\u{e9}llo \"q\" \\ \n\u{1}\u{7f}😀".into(),
+            AttrValue::None,
+            AttrValue::Bool(true),
+            AttrValue::Float(f64::NAN),
+            AttrValue::Float(1e-5),
+        ]);
+        assert_eq!(
+            raw(&set),
+            r#"{"__type__": "set", "__value__": [1, 2.5, "h\u00e9llo \"q\" \\ \n\u0001\u007f\ud83d\ude00", null, true, NaN, 1e-05]}"#
+        );
+        assert_eq!(
+            raw(&AttrValue::Set(vec![])),
+            r#"{"__type__": "set", "__value__": []}"#
+        );
+    }
+
+    #[test]
+    fn floats_are_formatted_like_python_repr() {
+        let cases = [
+            (1.0, "1.0"),
+            (-0.0, "-0.0"),
+            (0.0, "0.0"),
+            (2.5, "2.5"),
+            (100.0, "100.0"),
+            (0.1, "0.1"),
+            (1e-4, "0.0001"),
+            (1.5e-4, "0.00015"),
+            (1e-5, "1e-05"),
+            (-1.25e-7, "-1.25e-07"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.2345678901234568e17, "1.2345678901234568e+17"),
+            (123456789.125, "123456789.125"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (f64::NAN, "NaN"),
+        ];
+        for (f, expected) in cases {
+            assert_eq!(py_float_repr(f), expected, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn envelopes_decode_like_python() {
+        let str_of = |s: &str| AttrValue::Str(s.to_owned());
+        let ok = |s: &str| decode_str(s.to_owned()).expect(s);
+        // Not envelopes: the string stays as is.
+        for s in [
+            "",
+            "plain",
+            "[1, 2]",
+            "{not json",
+            r#"{"__type__": "NoneType"}"#,
+            r#"{"__type__": "complex", "__value__": {"real": 1.0, "imag": 2.0}}"#,
+            r#"{"__type__": 5, "__value__": null}"#,
+            r#"{"__type__": "NoneType", "__value__": "None"} trailing"#,
+            "{\"__type__\": \"NoneType\", \"__value__\": \"a\u{1}b\"}",
+            r#"{"__type__": "set", "__value__": [01]}"#,
+        ] {
+            assert_eq!(ok(s), str_of(s), "{s}");
+        }
+        assert_eq!(
+            ok(r#"{"__type__": "NoneType", "__value__": "None"}"#),
+            AttrValue::None
+        );
+        assert_eq!(
+            ok(r#" {"__value__":null,"__type__":"NoneType"} "#),
+            AttrValue::None
+        );
+        assert_eq!(
+            ok(r#"{"__type__": "set", "__type__": "NoneType", "__value__": 1}"#),
+            AttrValue::None,
+            "the last repeated key wins"
+        );
+        let datetimes = [
+            ("2025-01-31T12:30:05", "2025-01-31T12:30:05"),
+            ("2025-01-31T12:30:05.000123", "2025-01-31T12:30:05.000123"),
+            ("2025-01-31 12:30:05.5", "2025-01-31T12:30:05.5"),
+            (
+                "2025-01-31T12:30:05.123456789",
+                "2025-01-31T12:30:05.123456",
+            ),
+            ("2025-01-31T12:30", "2025-01-31T12:30:00"),
+            ("2025-01-31", "2025-01-31T00:00:00"),
+            ("2025-01-31T12:30:05+02:00", "2025-01-31T12:30:05"),
+            ("2025-01-31T12:30:05.25-05:30", "2025-01-31T12:30:05.25"),
+            ("2025-01-31T12:30:05Z", "2025-01-31T12:30:05"),
+        ];
+        for (iso, expected) in datetimes {
+            let s = format!(r#"{{"__type__": "datetime", "__value__": "{iso}"}}"#);
+            assert_eq!(ok(&s), dt(expected).into(), "{iso}");
+        }
+        for bad in [
+            r#"{"__type__": "datetime", "__value__": "yesterday"}"#,
+            r#"{"__type__": "datetime", "__value__": "2025-01-31T12:30:60"}"#,
+            r#"{"__type__": "datetime", "__value__": 5}"#,
+            r#"{"__type__": "set", "__value__": "ab"}"#,
+            r#"{"__type__": "set", "__value__": [[1]]}"#,
+            r#"{"__type__": "set", "__value__": [99999999999999999999]}"#,
+        ] {
+            assert!(decode_str(bad.to_owned()).is_err(), "{bad}");
+        }
+        let set = ok(
+            r#"{"__type__": "set", "__value__": [1, -2.5e3, "\u00e9\ud83d\ude00\/\t", null, true, false, 1E2, -0]}"#,
+        );
+        let expected = AttrValue::Set(vec![
+            AttrValue::Int(1),
+            AttrValue::Float(-2500.0),
+            "é😀/\t".into(),
+            AttrValue::None,
+            AttrValue::Bool(true),
+            AttrValue::Bool(false),
+            AttrValue::Float(100.0),
+            AttrValue::Int(0),
+        ]);
+        assert_eq!(set, expected);
+        let AttrValue::Set(special) =
+            ok(r#"{"__type__": "set", "__value__": [NaN, Infinity, -Infinity, "\udc00"]}"#)
+        else {
+            panic!("not a set")
+        };
+        assert!(special[0].as_f64().is_some_and(f64::is_nan));
+        assert_eq!(
+            special[1..3],
+            [f64::INFINITY.into(), f64::NEG_INFINITY.into()]
+        );
+        assert_eq!(special[3], "\u{fffd}".into(), "a lone surrogate");
+    }
+
+    #[test]
+    fn accessors_and_conversions() {
+        assert_eq!(AttrValue::from("x").as_str(), Some("x"));
+        assert_eq!(AttrValue::from(String::from("x")).as_str(), Some("x"));
+        assert_eq!(AttrValue::from(3_i32).as_i64(), Some(3));
+        assert_eq!(AttrValue::from(3_i64).as_f64(), Some(3.0));
+        assert_eq!(AttrValue::from(0.5).as_f64(), Some(0.5));
+        assert_eq!(AttrValue::from(true).as_bool(), Some(true));
+        assert_eq!(AttrValue::from(0.5).as_i64(), None);
+        assert_eq!(AttrValue::None.as_str(), None);
+        assert_eq!(AttrValue::Int(1).as_bool(), None);
+        assert_eq!(
+            AttrValue::from(vec![String::from("a")]),
+            arr(&[1], ArrayData::Str(vec!["a".into()]))
+        );
+        assert_eq!(
+            AttrValue::from(Complex64::new(1.0, 2.0)),
+            AttrValue::Complex { re: 1.0, im: 2.0 }
+        );
+    }
+
+    #[test]
+    fn unsupported_and_missing_attributes_are_errors() {
+        let (_dir, file) = new_file();
+        let err = read(&file, "missing").expect_err("missing");
+        assert_eq!(err, "no such attribute");
+        let pair = TypeDescriptor::Compound(CompoundType {
+            fields: vec![
+                hdf5::types::CompoundField::typed::<i32>("a", 0, 0),
+                hdf5::types::CompoundField::typed::<f64>("b", 8, 1),
+            ],
+            size: 16,
+        });
+        file.new_attr_builder()
+            .empty_as(&pair)
+            .create("pair")
+            .expect("create");
+        let err = read(&file, "pair").expect_err("compound");
+        assert!(err.starts_with("unsupported attribute type"), "{err}");
+        let err = read_all(&file).expect_err("read_all");
+        assert!(err.starts_with("attribute \"pair\": unsupported"), "{err}");
+    }
+
+    // ---- interoperability with h5py -------------------------------------------------------
+
+    /// `python3` with h5py; the interoperability tests fail (never skip) without it.
+    fn python() -> Command {
+        let found = Command::new("python3")
+            .args(["-c", "import h5py, numpy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "the h5py interoperability tests need `python3` on PATH with h5py and numpy: \
+             run `pip install h5py numpy`"
+        );
+        Command::new("python3")
+    }
+
+    fn run_python(script: &str, path: &std::path::Path) -> String {
+        let out = python()
+            .arg("-c")
+            .arg(script)
+            .arg(path)
+            .output()
+            .expect("run python3");
+        assert!(
+            out.status.success(),
+            "python3 failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Reads every attribute with h5py, decodes it as bamboost 0.14's `AttrsEncoder.decode`
+    /// does, and prints a JSON description of each.
+    const PY_READ: &str = r#"
+import json, math, sys
+from datetime import datetime
+import h5py
+import numpy as np
+
+def decode(v):
+    if isinstance(v, str):
+        try:
+            d = json.loads(v)
+        except json.JSONDecodeError:
+            return v
+        if isinstance(d, dict) and "__type__" in d and "__value__" in d:
+            t, x = d["__type__"], d["__value__"]
+            if t == "NoneType":
+                return None
+            if t == "datetime":
+                return datetime.fromisoformat(x)
+            if t == "set":
+                return set(x)
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+def plain(x):
+    if isinstance(x, complex):
+        return [x.real, x.imag]
+    if isinstance(x, float) and not math.isfinite(x):
+        return repr(x)
+    if isinstance(x, list):
+        return [plain(y) for y in x]
+    return x
+
+out = {}
+with h5py.File(sys.argv[1], "r") as f:
+    for name in f.attrs:
+        raw = f.attrs[name]
+        aid = f.attrs.get_id(name)
+        info = h5py.check_string_dtype(aid.dtype)
+        v = decode(raw)
+        d = {
+            "type": type(v).__name__,
+            "dtype": str(aid.dtype),
+            "shape": list(aid.shape),
+            "string": None if info is None else [info.encoding, info.length],
+        }
+        if isinstance(v, datetime):
+            d["value"] = v.isoformat()
+        elif isinstance(v, set):
+            d["value"] = plain(list(v))
+        elif isinstance(v, np.ndarray):
+            d["value"] = plain(v.tolist())
+        elif v is not None:
+            d["value"] = plain(v)
+        if isinstance(raw, str) and raw.startswith('{"__type__"'):
+            d["dumps_exact"] = raw == json.dumps(json.loads(raw))
+        out[name] = d
+print(json.dumps(out))
+"#;
+
+    #[test]
+    fn h5py_reads_what_we_write() {
+        let (dir, file) = new_file();
+        for (name, value) in samples() {
+            write(&file, name, &value).expect(name);
+        }
+        let set = AttrValue::Set(vec![f64::NAN.into(), f64::NEG_INFINITY.into(), "x".into()]);
+        write(&file, "h_set_special", &set).expect("write");
+        drop(file);
+        let out = run_python(PY_READ, &dir.path().join("attrs.h5"));
+        let got: serde_json::Value = serde_json::from_str(&out).expect("json from python");
+        let check =
+            |name: &str, ty: &str, dtype: &str, shape: &[usize], value: serde_json::Value| {
+                let d = &got[name];
+                assert_eq!(d["type"], ty, "{name}: {d}");
+                assert_eq!(d["dtype"], dtype, "{name}: {d}");
+                assert_eq!(d["shape"], serde_json::json!(shape), "{name}: {d}");
+                assert_eq!(d["value"], value, "{name}: {d}");
+            };
+        use serde_json::json;
+        let vlen_utf8 = json!(["utf-8", null]);
+        check("a_none", "NoneType", "object", &[], serde_json::Value::Null);
+        check("b_true", "bool", "bool", &[], json!(true));
+        check("b_false", "bool", "bool", &[], json!(false));
+        check("c_int", "int", "int64", &[], json!(-42));
+        check("c_int_min", "int", "int64", &[], json!(i64::MIN));
+        check("d_float", "float", "float64", &[], json!(2.5));
+        check("d_float_inf", "float", "float64", &[], json!("inf"));
+        check(
+            "e_complex",
+            "complex",
+            "complex128",
+            &[],
+            json!([1.5, -2.0]),
+        );
+        check("f_str", "str", "object", &[], json!("héllo wörld ✓"));
+        check("f_str_json_list", "str", "object", &[], json!("[1, 2]"));
+        let unknown = r#"{"__type__": "complex", "__value__": 1}"#;
+        check(
+            "f_str_unknown_envelope",
+            "str",
+            "object",
+            &[],
+            json!(unknown),
+        );
+        check(
+            "g_dt",
+            "datetime",
+            "object",
+            &[],
+            json!("2025-01-31T12:30:05"),
+        );
+        check(
+            "g_dt_us",
+            "datetime",
+            "object",
+            &[],
+            json!("2025-01-31T12:30:05.000123"),
+        );
+        check("i_floats", "ndarray", "float64", &[2], json!([1.0, 2.5]));
+        check(
+            "i_ints2d",
+            "ndarray",
+            "int64",
+            &[2, 3],
+            json!([[1, 2, 3], [4, 5, 6]]),
+        );
+        check("i_bools", "ndarray", "bool", &[2], json!([true, false]));
+        check(
+            "i_complexes",
+            "ndarray",
+            "complex128",
+            &[2],
+            json!([[1.0, 2.0], [3.0, -4.0]]),
+        );
+        check("i_strs", "ndarray", "object", &[2], json!(["a", "bé"]));
+        check("j_empty", "ndarray", "float64", &[0], json!([]));
+        check("ünïcode", "int", "int64", &[], json!(1));
+        for name in ["a_none", "f_str", "g_dt", "h_set", "i_strs"] {
+            assert_eq!(
+                got[name]["string"], vlen_utf8,
+                "{name} is a vlen UTF-8 string"
+            );
+        }
+        // Python's sets are unordered: compare as multisets.
+        let same_items = |name: &str, expected: serde_json::Value| {
+            let d = &got[name];
+            assert_eq!(d["type"], "set", "{name}: {d}");
+            let (Some(got), Some(expected)) = (d["value"].as_array(), expected.as_array()) else {
+                panic!("{name}: not a list: {d}")
+            };
+            assert_eq!(got.len(), expected.len(), "{name}: {d}");
+            assert!(expected.iter().all(|e| got.contains(e)), "{name}: {d}");
+        };
+        same_items("h_set", json!([1, "é", 2.5, null, false, 1e-5, 1e16]));
+        same_items("h_set_empty", json!([]));
+        same_items("h_set_special", json!(["nan", "-inf", "x"]));
+        // The envelope strings are byte for byte what `json.dumps` would have written.
+        for name in [
+            "a_none",
+            "g_dt",
+            "g_dt_us",
+            "h_set",
+            "h_set_empty",
+            "h_set_special",
+        ] {
+            assert_eq!(got[name]["dumps_exact"], true, "{name}: {}", got[name]);
+        }
+    }
+
+    /// Writes attributes as Python bamboost 0.14 (`AttrsEncoder.encode` + h5py) does, plus
+    /// types other writers produce, and some that cannot be read (group `bad`).
+    const PY_WRITE: &str = r#"
+import json, sys
+from datetime import datetime
+import h5py
+import numpy as np
+
+def env(t, v):
+    return json.dumps({"__type__": t, "__value__": v})
+
+with h5py.File(sys.argv[1], "w") as f:
+    a = f.attrs
+    a["int"] = 42
+    a["float"] = 2.5
+    a["bool"] = True
+    a["np_bool"] = np.bool_(False)
+    a["complex"] = 1.5 - 2j
+    a["str"] = "héllo wörld"
+    a["none"] = env("NoneType", "None")
+    a["dt"] = env("datetime", datetime(2025, 1, 31, 12, 30, 5).isoformat())
+    a["dt_us"] = env("datetime", datetime(2025, 1, 31, 12, 30, 5, 123).isoformat())
+    a["set"] = env("set", list({1, "é", 2.5, None}))
+    a["set_special"] = env("set", [float("nan"), float("inf"), -float("inf")])
+    a["floats"] = [1.0, 2.5]
+    a["strs"] = ["a", "bé"]
+    a["ints2d"] = [[1, 2, 3], [4, 5, 6]]
+    a["empty"] = []
+    a["fixed"] = np.bytes_(b"abc")
+    a["bools"] = [True, False]
+    a["complexes"] = [1j, 2]
+    a["unknown_env"] = env("complex", {"real": 1.0, "imag": 2.0})
+    a["not_json"] = "{not json"
+    a["i8"] = np.int8(-3)
+    a["u32"] = np.uint32(4000000000)
+    a["u64_small"] = np.uint64(5)
+    a["f32"] = np.float32(0.5)
+    a["c64"] = np.complex64(1 + 2j)
+    a["be_i32"] = np.array(7, dtype=">i4")
+    a["be_f64"] = np.array(0.25, dtype=">f8")
+    a["fixed_list"] = np.array([b"ab", b"c"])
+    a.create("fixed_utf8", "héllo".encode(), dtype=h5py.string_dtype("utf-8", 6))
+    a.create("vlen_ascii", "plain", dtype=h5py.string_dtype("ascii"))
+    a.create("enum", 42, dtype=h5py.enum_dtype({"RED": 0, "BLUE": 42}, basetype=">i2"))
+    bad = f.create_group("bad").attrs
+    bad["u64"] = np.uint64(2**63)
+    bad["empty"] = h5py.Empty("f8")
+    bad["struct"] = np.array((1, 2.0), dtype=[("a", "i4"), ("b", "f8")])
+    bad["bad_dt"] = env("datetime", "yesterday")
+"#;
+
+    #[test]
+    fn we_read_what_h5py_writes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("py.h5");
+        run_python(PY_WRITE, &path);
+        let file = hdf5::File::open(&path).expect("open");
+        let mut all = read_all(&file).expect("read_all");
+        let take = |all: &mut BTreeMap<String, AttrValue>, name: &str| {
+            all.remove(name).unwrap_or_else(|| panic!("{name} missing"))
+        };
+        let expected = [
+            ("int", AttrValue::Int(42)),
+            ("float", AttrValue::Float(2.5)),
+            ("bool", AttrValue::Bool(true)),
+            ("np_bool", AttrValue::Bool(false)),
+            ("complex", AttrValue::Complex { re: 1.5, im: -2.0 }),
+            ("str", "héllo wörld".into()),
+            ("none", AttrValue::None),
+            ("dt", dt("2025-01-31T12:30:05").into()),
+            ("dt_us", dt("2025-01-31T12:30:05.000123").into()),
+            ("floats", vec![1.0, 2.5].into()),
+            ("strs", vec!["a", "bé"].into()),
+            (
+                "ints2d",
+                arr(&[2, 3], ArrayData::Int(vec![1, 2, 3, 4, 5, 6])),
+            ),
+            ("empty", arr(&[0], ArrayData::Float(vec![]))),
+            ("fixed", "abc".into()),
+            ("bools", vec![true, false].into()),
+            (
+                "complexes",
+                arr(&[2], ArrayData::Complex(vec![(0.0, 1.0), (2.0, 0.0)])),
+            ),
+            (
+                "unknown_env",
+                r#"{"__type__": "complex", "__value__": {"real": 1.0, "imag": 2.0}}"#.into(),
+            ),
+            ("not_json", "{not json".into()),
+            ("i8", AttrValue::Int(-3)),
+            ("u32", AttrValue::Int(4_000_000_000)),
+            ("u64_small", AttrValue::Int(5)),
+            ("f32", AttrValue::Float(0.5)),
+            ("c64", AttrValue::Complex { re: 1.0, im: 2.0 }),
+            ("be_i32", AttrValue::Int(7)),
+            ("be_f64", AttrValue::Float(0.25)),
+            (
+                "fixed_list",
+                arr(&[2], ArrayData::Str(vec!["ab".into(), "c".into()])),
+            ),
+            ("fixed_utf8", "héllo".into()),
+            ("vlen_ascii", "plain".into()),
+            ("enum", AttrValue::Int(42)),
+        ];
+        for (name, value) in expected {
+            assert_eq!(take(&mut all, name), value, "{name}");
+            assert_eq!(read(&file, name).expect(name), value, "{name} through read");
+        }
+        let AttrValue::Set(items) = take(&mut all, "set") else {
+            panic!("set")
+        };
+        assert_eq!(items.len(), 4);
+        for item in [
+            AttrValue::Int(1),
+            "é".into(),
+            AttrValue::Float(2.5),
+            AttrValue::None,
+        ] {
+            assert!(items.contains(&item), "{item:?} in {items:?}");
+        }
+        let AttrValue::Set(special) = take(&mut all, "set_special") else {
+            panic!("set")
+        };
+        assert!(special[0].as_f64().is_some_and(f64::is_nan));
+        assert_eq!(
+            special[1..],
+            [f64::INFINITY.into(), f64::NEG_INFINITY.into()]
+        );
+        assert!(all.is_empty(), "unexpected attributes: {all:?}");
+
+        let bad = file.group("bad").expect("group");
+        let err = |name: &str| read(&bad, name).expect_err(name);
+        assert!(
+            err("u64").contains("exceeds the int64 range"),
+            "{}",
+            err("u64")
+        );
+        assert!(
+            err("empty").starts_with("unsupported attribute type"),
+            "{}",
+            err("empty")
+        );
+        assert!(
+            err("struct").starts_with("unsupported attribute type"),
+            "{}",
+            err("struct")
+        );
+        assert!(
+            err("bad_dt").contains("invalid datetime"),
+            "{}",
+            err("bad_dt")
+        );
+        assert!(read_all(&bad).is_err());
     }
 }

@@ -105,6 +105,8 @@ impl MpiComm {
     /// Gathers one byte message per rank on `root`, in rank order.
     pub(crate) fn gather_bytes(&self, root: usize, bytes: &[u8]) -> Result<Option<Vec<Vec<u8>>>> {
         let count = count_of(bytes.len())?;
+        let anchor = [0u8];
+        let bytes = real_address(bytes, &anchor);
         let process = self.0.process_at_rank(root as i32);
         if self.rank() != root {
             process.gather_into(&count);
@@ -114,7 +116,7 @@ impl MpiComm {
         let mut counts = vec![0i32; self.size()];
         process.gather_into_root(&count, &mut counts[..]);
         let (displs, total) = displacements(&counts)?;
-        let mut all = vec![0u8; total];
+        let mut all = receive_buffer::<u8>(total);
         {
             let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
             process.gather_varcount_into_root(bytes, &mut partition);
@@ -125,8 +127,10 @@ impl MpiComm {
     /// Gathers one byte message per rank on every rank, in rank order.
     pub(crate) fn allgather_bytes(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
         let counts = self.allgather_counts(bytes.len())?;
+        let anchor = [0u8];
+        let bytes = real_address(bytes, &anchor);
         let (displs, total) = displacements(&counts)?;
-        let mut all = vec![0u8; total];
+        let mut all = receive_buffer::<u8>(total);
         {
             let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
             self.0.all_gather_varcount_into(bytes, &mut partition);
@@ -151,8 +155,10 @@ impl MpiComm {
                 process.scatter_into_root(&counts[..], &mut count);
                 let (displs, _) = displacements(&counts)?;
                 let all = messages.concat();
-                let mut mine = vec![0u8; count as usize];
-                let partition = Partition::new(&all[..], &counts[..], &displs[..]);
+                let anchor = [0u8];
+                let all = real_address(&all, &anchor);
+                let mut mine = receive_buffer::<u8>(count as usize);
+                let partition = Partition::new(all, &counts[..], &displs[..]);
                 process.scatter_varcount_into_root(&partition, &mut mine[..]);
                 Ok(mine)
             }
@@ -166,6 +172,8 @@ impl MpiComm {
     }
 
     pub(crate) fn send_bytes(&self, dest: usize, tag: i32, bytes: &[u8]) {
+        let anchor = [0u8];
+        let bytes = real_address(bytes, &anchor);
         self.0
             .process_at_rank(dest as i32)
             .send_with_tag(bytes, tag);
@@ -184,9 +192,10 @@ impl MpiComm {
 
     pub(crate) fn allgatherv<T: Scalar>(&self, local: &[T]) -> Result<Vec<T>> {
         let counts = self.allgather_counts(local.len())?;
+        let anchor = [zeroed::<T>()];
+        let local = real_address(local, &anchor);
         let (displs, total) = displacements(&counts)?;
-        // Placeholder zeros, all overwritten by the gather below.
-        let mut all = vec![zeroed::<T>(); total];
+        let mut all = receive_buffer::<T>(total);
         {
             let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
             self.0.all_gather_varcount_into(local, &mut partition);
@@ -195,6 +204,8 @@ impl MpiComm {
     }
 
     pub(crate) fn alltoallv<T: Scalar>(&self, send: &[T], counts: &[usize]) -> Result<Vec<T>> {
+        let anchor = [zeroed::<T>()];
+        let send = real_address(send, &anchor);
         let counts = counts
             .iter()
             .map(|&c| count_of(c))
@@ -203,8 +214,7 @@ impl MpiComm {
         self.0.all_to_all_into(&counts[..], &mut recv_counts[..]);
         let (send_displs, _) = displacements(&counts)?;
         let (recv_displs, total) = displacements(&recv_counts)?;
-        // Placeholder zeros, all overwritten by the exchange below.
-        let mut recv = vec![zeroed::<T>(); total];
+        let mut recv = receive_buffer::<T>(total);
         {
             let send = Partition::new(send, &counts[..], &send_displs[..]);
             let mut into = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
@@ -214,6 +224,8 @@ impl MpiComm {
     }
 
     pub(crate) fn allreduce_into<T: Scalar>(&self, send: &[T], recv: &mut [T], op: OpKind) {
+        let anchor = [zeroed::<T>()];
+        let send = real_address(send, &anchor);
         let op = match op {
             OpKind::Sum => SystemOperation::sum(),
             OpKind::Prod => SystemOperation::product(),
@@ -239,6 +251,22 @@ impl MpiComm {
         self.0.all_gather_into(&count, &mut counts[..]);
         Ok(counts)
     }
+}
+
+/// `send`, or, when it is empty, an empty slice at a real address. Open MPI defines
+/// `MPI_IN_PLACE` as address 1, which is exactly the dangling address of an empty `&[u8]`: a
+/// rank with nothing to send would otherwise be taken as "in place" and send its receive buffer.
+fn real_address<'a, T: Scalar>(send: &'a [T], anchor: &'a [T; 1]) -> &'a [T] {
+    if send.is_empty() { &anchor[..0] } else { send }
+}
+
+/// A receive buffer of `len` placeholder zeros that is always a real allocation: an empty
+/// `Vec` and an empty send slice can share the same dangling address, and MPI rejects a send
+/// buffer that aliases the receive buffer (`MPI_ERR_ARG`).
+fn receive_buffer<T: Scalar>(len: usize) -> Vec<T> {
+    let mut buffer = Vec::with_capacity(len.max(1));
+    buffer.resize(len, zeroed::<T>());
+    buffer
 }
 
 /// A zero value of any scalar, used only as a placeholder before a receive overwrites it.
