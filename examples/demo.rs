@@ -48,13 +48,13 @@ impl RunLog {
 
     /// Rank 0 appends; every rank gets the same result, `Err` included.
     fn record(&mut self, step: u32, message: &str) -> Result<usize, LogError> {
-        if let Some(last) = self.entries.last() {
-            if step <= last.step {
-                return Err(LogError::StepNotIncreasing {
-                    last: last.step,
-                    given: step,
-                });
-            }
+        if let Some(last) = self.entries.last()
+            && step <= last.step
+        {
+            return Err(LogError::StepNotIncreasing {
+                last: last.step,
+                given: step,
+            });
         }
         self.entries.push(Entry {
             step,

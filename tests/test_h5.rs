@@ -198,7 +198,25 @@ fn bad_distributed_input_is_a_typed_error_and_keeps_existing_data() -> bamboost:
     Ok(())
 }
 
-fn scenario_holding(path: &std::path::Path, seconds: f64) -> std::process::Child {
+/// A second process holding the file open; waited for (or killed) when dropped.
+struct Holder(std::process::Child);
+
+impl Holder {
+    fn exits_cleanly(mut self) -> bool {
+        self.0.wait().is_ok_and(|status| status.success())
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+}
+
+fn scenario_holding(path: &std::path::Path, seconds: f64) -> Holder {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mpi-scenario"))
         .args(["hold-h5", &path.display().to_string(), &seconds.to_string()])
         .env("BAMBOOST_MPI", "0")
@@ -210,14 +228,14 @@ fn scenario_holding(path: &std::path::Path, seconds: f64) -> std::process::Child
         .read_line(&mut line)
         .expect("read");
     assert_eq!(line.trim(), "holding");
-    child
+    Holder(child)
 }
 
 #[test]
 fn a_file_locked_by_another_process_times_out_with_a_typed_error() -> bamboost::Result<()> {
     let (_dir, file) = new_file();
     file.open_mut()?.close()?;
-    let mut holder = scenario_holding(file.path(), 3.0);
+    let holder = scenario_holding(file.path(), 3.0);
     let start = Instant::now();
     let err = file
         .open_with(&OpenOptions::new().lock_timeout(LockTimeout::Fail))
@@ -242,6 +260,6 @@ fn a_file_locked_by_another_process_times_out_with_a_typed_error() -> bamboost::
     // Waiting long enough succeeds once the holder lets go.
     let f = file.open_with(&OpenOptions::new().lock_timeout(LockTimeout::from_secs(30.0)))?;
     f.close()?;
-    assert!(holder.wait().expect("holder exits").success());
+    assert!(holder.exits_cleanly());
     Ok(())
 }

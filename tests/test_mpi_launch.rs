@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 const SCENARIO: &str = env!("CARGO_BIN_EXE_mpi-scenario");
 
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))] // `elapsed` is read by the MPI-build tests.
 struct Run {
     code: Option<i32>,
     stdout: String,

@@ -607,10 +607,10 @@ impl OpenFile<Write> {
 
 impl<M: Mode> Drop for OpenFile<M> {
     fn drop(&mut self) {
-        if !self.released {
-            if let Err(e) = self.file.release() {
-                tracing::error!("closing {}: {e}", self.file.path.display());
-            }
+        if !self.released
+            && let Err(e) = self.file.release()
+        {
+            tracing::error!("closing {}: {e}", self.file.path.display());
         }
     }
 }
