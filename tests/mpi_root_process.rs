@@ -89,6 +89,17 @@ impl Ledger {
         vec![value; self.entries.len()]
     }
 
+    /// A vector of numbers travels as raw memory (inline when small).
+    fn samples(&self, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| i as f64 * 0.5 + self.world_rank as f64)
+            .collect()
+    }
+
+    fn bytes(&self, n: usize) -> std::vec::Vec<u8> {
+        (0..n).map(|i| (i % 251) as u8).collect()
+    }
+
     fn into_entries(self) -> Vec<String> {
         self.entries
     }
@@ -126,6 +137,22 @@ fn main() {
             // Only rank 0 holds the state the bodies changed.
             ensure_eq!(ledger.entries().len(), if c.rank() == 0 { 2 } else { 0 });
             ensure_eq!(ledger.local_rank(), c.rank());
+            Ok(())
+        },
+    );
+
+    t.check(
+        "vectors of numbers, small and large, equal rank 0's everywhere",
+        |c| {
+            let ledger = Ledger::new(c.clone());
+            for n in [0, 3, 20, 21, 100_000] {
+                let samples = ledger.samples(n);
+                ensure_eq!(samples, (0..n).map(|i| i as f64 * 0.5).collect::<Vec<_>>());
+                ensure_eq!(
+                    ledger.bytes(n),
+                    (0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>()
+                );
+            }
             Ok(())
         },
     );

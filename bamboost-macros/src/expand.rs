@@ -99,7 +99,12 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
             ReturnType::Default => (quote!(()), f.sig.ident.span()),
             ReturnType::Type(_, ty) => (quote!(#ty), ty.span()),
         };
-        let on_root = quote_spanned!(ret_span=> #private::on_root::<#ret>);
+        let on_root = match &f.sig.output {
+            ReturnType::Type(_, ty) if let Some(element) = number_vector_element(ty) => {
+                quote_spanned!(ret_span=> #private::on_root_numbers::<#element>)
+            }
+            _ => quote_spanned!(ret_span=> #private::on_root::<#ret>),
+        };
         let name = f.sig.ident.to_string();
         let body = &f.block;
         f.block = syn::parse_quote!({
@@ -108,6 +113,44 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
     }
     let item = &root.item;
     quote!(#item #warnings)
+}
+
+/// The element type of a return type spelled `Vec<T>` (or `std::vec::Vec<T>`,
+/// `alloc::vec::Vec<T>`) with `T` a primitive number: such vectors are broadcast as raw memory
+/// instead of being encoded element by element. Other spellings (aliases) take the general path,
+/// which gives the same result, only slower.
+fn number_vector_element(ty: &syn::Type) -> Option<&syn::Type> {
+    const NUMBERS: [&str; 10] = [
+        "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64",
+    ];
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    if path.qself.is_some() || path.path.leading_colon.is_some() && path.path.segments.len() == 1 {
+        return None;
+    }
+    let names: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if !matches!(
+        names.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["Vec"] | ["std", "vec", "Vec"] | ["alloc", "vec", "Vec"]
+    ) {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    let [syn::GenericArgument::Type(element @ syn::Type::Path(element_path))] =
+        &args.args.iter().collect::<Vec<_>>()[..]
+    else {
+        return None;
+    };
+    let ident = element_path.path.get_ident()?.to_string();
+    NUMBERS.contains(&ident.as_str()).then_some(element)
 }
 
 /// A warning (stable Rust has no proc-macro warnings, so it uses a deprecated item, as
@@ -151,6 +194,8 @@ mod tests {
                     fn touch(&self) { self.n += 1; }
                     fn consume(self) -> u8 { 1 }
                     fn boxed(self: Box<Self>) -> u8 { 2 }
+                    fn field(&self) -> Vec<f64> { vec![] }
+                    fn names(&self) -> Vec<String> { vec![] }
                     #[exclude]
                     fn name(&self) -> &str { "x" }
                     #[bamboost::exclude]
@@ -205,6 +250,26 @@ mod tests {
                             ::core::any::type_name::<Self>(),
                             "boxed",
                             move || -> u8 { 2 },
+                        )
+                    }
+                    fn field(&self) -> Vec<f64> {
+                        ::bamboost::__private::on_root_numbers::<
+                            f64,
+                        >(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "field",
+                            move || -> Vec<f64> { vec![] },
+                        )
+                    }
+                    fn names(&self) -> Vec<String> {
+                        ::bamboost::__private::on_root::<
+                            Vec<String>,
+                        >(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "names",
+                            move || -> Vec<String> { vec![] },
                         )
                     }
                     fn name(&self) -> &str {

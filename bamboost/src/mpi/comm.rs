@@ -85,6 +85,27 @@ enum Route<'a> {
     Never(std::marker::PhantomData<&'a ()>),
 }
 
+/// Buffers kept for reuse are dropped above this size, so one huge message does not pin its
+/// memory for the rest of the run.
+const MAX_KEPT_BUFFER: usize = 64 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's reusable message buffer (empty on entry; a fresh one if a caller
+/// up the stack holds it). Reusing it spares large messages an allocation and a round of page
+/// faults on every call.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut buffer = SCRATCH.take();
+    buffer.clear();
+    let result = f(&mut buffer);
+    if buffer.capacity() <= MAX_KEPT_BUFFER {
+        SCRATCH.set(buffer);
+    }
+    result
+}
+
 const SERIAL_WORLD: u64 = 0;
 const SERIAL_SELF: u64 = 1;
 
@@ -291,14 +312,16 @@ impl Comm {
         }
     }
 
-    /// Broadcasts a framed message from `root`; `bytes` matters on `root` only.
-    pub(crate) fn bcast_message(&self, root: usize, bytes: Option<Vec<u8>>) -> Vec<u8> {
+    /// Broadcasts the framed message in `bytes` from `root`; on the other ranks `bytes` is
+    /// replaced by it.
+    pub(crate) fn bcast_message(&self, root: usize, bytes: &mut Vec<u8>) {
         match self.route() {
             #[cfg(feature = "mpi")]
-            Route::Mpi(m) => m.bcast_bytes(root, if self.rank() == root { bytes } else { None }),
+            Route::Mpi(m) => m.bcast_bytes(root, bytes),
             _ => {
+                // A single rank already holds the message.
+                let _ = bytes;
                 debug_assert_eq!(root, 0, "a single rank broadcasts from rank 0");
-                bytes.unwrap_or_default()
             }
         }
     }
@@ -337,13 +360,16 @@ impl Comm {
         if self.is_single() {
             return Ok(make());
         }
-        if self.rank() == root {
-            let value = make();
-            let (bytes, failure) = message::value(&value);
-            self.bcast_message(root, Some(bytes));
-            return failure.map_or(Ok(value), Err);
-        }
-        message::open(&self.bcast_message(root, None), "Comm::bcast", root)
+        with_scratch(|buffer| {
+            if self.rank() == root {
+                let value = make();
+                let failure = message::value_into(buffer, &value);
+                self.bcast_message(root, buffer);
+                return failure.map_or(Ok(value), Err);
+            }
+            self.bcast_message(root, buffer);
+            message::open(buffer, "Comm::bcast", root)
+        })
     }
 
     /// Sends `values[i]` from `root` to rank `i`; every rank returns its value. `values`

@@ -50,11 +50,18 @@ pub(crate) enum Frame<'a> {
 /// Frames `value`. If it cannot be encoded, frames the error instead and returns it as well:
 /// the sender still sends (so no receiver waits forever) and then fails with it.
 pub(crate) fn value<T: Serialize>(value: &T) -> (Vec<u8>, Option<Error>) {
-    let mut out = vec![VALUE];
-    match codec::encode_into(value, &mut out) {
-        Ok(()) => (out, None),
-        Err(e) => (failed(&e), Some(e)),
-    }
+    let mut out = Vec::new();
+    let failure = value_into(&mut out, value);
+    (out, failure)
+}
+
+/// As [`value`], into `out` (cleared first).
+pub(crate) fn value_into<T: Serialize>(out: &mut Vec<u8>, value: &T) -> Option<Error> {
+    out.clear();
+    out.push(VALUE);
+    let failure = codec::encode_into(value, out).err()?;
+    *out = failed(&failure);
+    Some(failure)
 }
 
 /// Frames an error, so the receivers fail with it too.
@@ -65,28 +72,32 @@ pub(crate) fn failed(error: &Error) -> Vec<u8> {
     out
 }
 
-/// Frames the result of a `#[root_process]` method.
-pub(crate) fn root_value<T: Serialize>(label: Label<'_>, value: &T) -> Result<Vec<u8>> {
-    let mut out = root_header(ROOT_VALUE, label);
-    codec::encode_into(value, &mut out)?;
-    Ok(out)
+/// Frames the result of a `#[root_process]` method into `out` (cleared first); `payload`
+/// appends the value's part.
+pub(crate) fn root_value_into(
+    out: &mut Vec<u8>,
+    label: Label<'_>,
+    payload: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    out.clear();
+    root_header(out, ROOT_VALUE, label);
+    payload(out)
 }
 
 /// Frames the panic of a `#[root_process]` method.
 pub(crate) fn root_panic(label: Label<'_>, message: &str) -> Vec<u8> {
-    let mut out = root_header(ROOT_PANIC, label);
+    let mut out = Vec::new();
+    root_header(&mut out, ROOT_PANIC, label);
     out.extend_from_slice(message.as_bytes());
     out
 }
 
-fn root_header(kind: u8, label: Label<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
+fn root_header(out: &mut Vec<u8>, kind: u8, label: Label<'_>) {
     out.push(kind);
     for part in [label.type_name, label.method] {
         out.extend_from_slice(&(part.len() as u32).to_le_bytes());
         out.extend_from_slice(part.as_bytes());
     }
-    out
 }
 
 fn malformed(what: &str) -> Error {
@@ -166,7 +177,8 @@ mod tests {
 
     #[test]
     fn root_frames_carry_their_label() -> Result<()> {
-        let bytes = root_value(LABEL, &7u8)?;
+        let mut bytes = Vec::new();
+        root_value_into(&mut bytes, LABEL, |out| codec::encode_into(&7u8, out))?;
         match parse(&bytes)? {
             Frame::Root {
                 label,

@@ -68,36 +68,35 @@ impl MpiComm {
         self.0.barrier();
     }
 
-    /// Broadcasts a byte message from `root`. Messages up to `INLINE` bytes travel in a single
-    /// broadcast of a fixed-size header; longer ones need a second broadcast of the rest.
-    pub(crate) fn bcast_bytes(&self, root: usize, bytes: Option<Vec<u8>>) -> Vec<u8> {
-        const HEADER: usize = 512;
+    /// Broadcasts the byte message in `bytes` from `root`; on the other ranks `bytes` is
+    /// replaced by it (its allocation is reused). Messages up to `INLINE` bytes travel in one
+    /// broadcast of a fixed header; longer ones need a second broadcast of the rest. The header
+    /// stays within Open MPI's 256-byte inline-send limit, above which a broadcast costs several
+    /// times more.
+    pub(crate) fn bcast_bytes(&self, root: usize, bytes: &mut Vec<u8>) {
+        const HEADER: usize = 256;
         const INLINE: usize = HEADER - 8;
         let process = self.0.process_at_rank(root as i32);
         let mut head = [0u8; HEADER];
-        match bytes {
-            Some(mut bytes) => {
-                let inline = bytes.len().min(INLINE);
-                head[..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
-                head[8..8 + inline].copy_from_slice(&bytes[..inline]);
-                process.broadcast_into(&mut head[..]);
-                if bytes.len() > INLINE {
-                    process.broadcast_into(&mut bytes[INLINE..]);
-                }
-                bytes
+        if self.rank() == root {
+            let inline = bytes.len().min(INLINE);
+            head[..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+            head[8..8 + inline].copy_from_slice(&bytes[..inline]);
+            process.broadcast_into(&mut head[..]);
+            if bytes.len() > INLINE {
+                process.broadcast_into(&mut bytes[INLINE..]);
             }
-            None => {
-                process.broadcast_into(&mut head[..]);
-                let mut len_bytes = [0u8; 8];
-                len_bytes.copy_from_slice(&head[..8]);
-                let len = u64::from_le_bytes(len_bytes) as usize;
-                let mut bytes = vec![0u8; len];
-                let inline = len.min(INLINE);
-                bytes[..inline].copy_from_slice(&head[8..8 + inline]);
-                if len > INLINE {
-                    process.broadcast_into(&mut bytes[INLINE..]);
-                }
-                bytes
+        } else {
+            process.broadcast_into(&mut head[..]);
+            let mut len_bytes = [0u8; 8];
+            len_bytes.copy_from_slice(&head[..8]);
+            let len = u64::from_le_bytes(len_bytes) as usize;
+            bytes.clear();
+            bytes.resize(len, 0);
+            let inline = len.min(INLINE);
+            bytes[..inline].copy_from_slice(&head[8..8 + inline]);
+            if len > INLINE {
+                process.broadcast_into(&mut bytes[INLINE..]);
             }
         }
     }

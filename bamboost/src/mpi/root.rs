@@ -1,9 +1,11 @@
 //! Root-only execution with a broadcast result: the engine behind `#[root_process]`.
 
-use super::comm::Comm;
+use super::comm::{Comm, with_scratch};
 use super::message::{self, Frame, Label};
+use super::scalar::{self, Scalar};
 use super::scope;
 use crate::codec;
+use crate::error::Result;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
@@ -26,6 +28,77 @@ pub trait Broadcast: Serialize + DeserializeOwned {}
 
 impl<T: Serialize + DeserializeOwned> Broadcast for T {}
 
+/// How a return value travels from rank 0 to the other ranks.
+pub(crate) trait Transport<R> {
+    /// Appends the value's part of the framed message.
+    fn frame(value: &R, out: &mut Vec<u8>) -> Result<()>;
+    /// Sends what the frame did not carry (rank 0, right after the frame).
+    fn send_rest(comm: &Comm, value: &mut R);
+    /// Rebuilds the value from the frame's part, receiving the rest (the other ranks).
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<R>;
+}
+
+/// Any serde type, encoded by the codec into the frame.
+pub(crate) struct Encoded;
+
+impl<R: Broadcast> Transport<R> for Encoded {
+    fn frame(value: &R, out: &mut Vec<u8>) -> Result<()> {
+        codec::encode_into(value, out)
+    }
+
+    fn send_rest(_: &Comm, _: &mut R) {}
+
+    fn receive(_: &Comm, payload: &[u8]) -> Result<R> {
+        codec::decode(payload)
+    }
+}
+
+/// A vector of plain numbers: its length in the frame, then its own memory broadcast as is
+/// (or, when small, inside the frame). Skips element-by-element encoding, the main cost of
+/// large values.
+pub(crate) struct Numbers;
+
+/// Vectors up to this many bytes travel inside the frame, in the broadcast's short header.
+const INLINE_NUMBERS: usize = 160;
+
+impl<T: Scalar> Transport<Vec<T>> for Numbers {
+    fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
+        out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        let bytes = scalar::as_bytes(value);
+        if bytes.len() <= INLINE_NUMBERS {
+            out.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+
+    fn send_rest(comm: &Comm, value: &mut Vec<T>) {
+        if std::mem::size_of_val(value.as_slice()) > INLINE_NUMBERS {
+            // The root is valid, so this cannot fail.
+            comm.bcast_into(value, 0).ok();
+        }
+    }
+
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<T>> {
+        let truncated = || crate::Error::Codec {
+            action: "decode".into(),
+            type_name: std::any::type_name::<Vec<T>>().into(),
+            message: "truncated length".into(),
+        };
+        let len_bytes: [u8; 8] = payload
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(truncated)?;
+        let len = u64::from_le_bytes(len_bytes) as usize;
+        let mut value = scalar::zeroed_vec::<T>(len);
+        if std::mem::size_of_val(value.as_slice()) <= INLINE_NUMBERS {
+            scalar::copy_from_bytes(&mut value, payload.get(8..).ok_or_else(truncated)?)?;
+        } else {
+            comm.bcast_into(&mut value, 0)?;
+        }
+        Ok(value)
+    }
+}
+
 /// Runs `body` on rank 0 of `comm` only and returns its value on every rank.
 ///
 /// - On rank 0, `body` runs inside a root-only scope, so collectives and nested calls in it
@@ -34,58 +107,57 @@ impl<T: Serialize + DeserializeOwned> Broadcast for T {}
 /// - The other ranks receive the value; if rank 0 ran a different method, they panic with a
 ///   message naming both methods (the program is desynchronised and cannot go on).
 /// - Inside a root-only scope, or on a single rank, `body` simply runs.
-pub(crate) fn run<R: Broadcast>(comm: &Comm, label: Label<'_>, body: impl FnOnce() -> R) -> R {
+pub(crate) fn run<R, X: Transport<R>>(
+    comm: &Comm,
+    label: Label<'_>,
+    body: impl FnOnce() -> R,
+) -> R {
     if comm.is_single() {
         return scope::self_scope(body);
     }
     if comm.rank() == 0 {
         let outcome =
             scope::self_scope(|| scope::catching_panics(|| catch_unwind(AssertUnwindSafe(body))));
-        match outcome {
-            Ok(value) => match message::root_value(label, &value) {
-                Ok(bytes) => {
-                    comm.bcast_message(0, Some(bytes));
-                    value
+        let text = match outcome {
+            Ok(mut value) => {
+                let sent = with_scratch(|buffer| {
+                    let framed =
+                        message::root_value_into(buffer, label, |out| X::frame(&value, out));
+                    if framed.is_ok() {
+                        comm.bcast_message(0, buffer);
+                    }
+                    framed
+                });
+                match sent {
+                    Ok(()) => {
+                        X::send_rest(comm, &mut value);
+                        return value;
+                    }
+                    Err(e) => format!("its return value cannot be sent to the other ranks: {e}"),
                 }
-                Err(e) => {
-                    let text = format!("its return value cannot be sent to the other ranks: {e}");
-                    comm.bcast_message(0, Some(message::root_panic(label, &text)));
-                    raise(comm, label, &text)
-                }
-            },
-            Err(payload) => {
-                let text = panic_text(payload.as_ref());
-                comm.bcast_message(0, Some(message::root_panic(label, &text)));
-                raise(comm, label, &text)
             }
-        }
+            Err(payload) => panic_text(payload.as_ref()),
+        };
+        comm.bcast_message(0, &mut message::root_panic(label, &text));
+        raise(comm, label, &text)
     } else {
-        let bytes = comm.bcast_message(0, None);
-        let frame = message::parse(&bytes).unwrap_or_else(|e| {
-            panic!(
-                "bamboost: rank {}: bad message while calling `{label}`: {e}",
-                comm.rank()
-            )
-        });
-        match frame {
-            Frame::Root { label: theirs, .. } if theirs != label => {
-                desync(comm, label, &format!("`{theirs}`"))
-            }
-            Frame::Root {
-                panicked: true,
-                payload,
-                ..
-            } => raise(comm, label, &String::from_utf8_lossy(payload)),
-            Frame::Root { payload, .. } => codec::decode(payload).unwrap_or_else(|e| {
+        with_scratch(|buffer| {
+            comm.bcast_message(0, buffer);
+            let frame = message::parse(buffer).unwrap_or_else(|e| {
                 panic!(
-                    "bamboost: rank {}: cannot read the result of `{label}` sent by rank 0: {e}",
+                    "bamboost: rank {}: bad message while calling `{label}`: {e}",
                     comm.rank()
                 )
-            }),
-            Frame::Value(_) | Frame::Failed(_) => {
-                desync(comm, label, "a plain collective such as `Comm::bcast`")
+            });
+            match frame {
+                Frame::Root { label: theirs, .. } if theirs != label => desync(comm, label, &format!("`{theirs}`")),
+                Frame::Root { panicked: true, payload, .. } => raise(comm, label, &String::from_utf8_lossy(payload)),
+                Frame::Root { payload, .. } => X::receive(comm, payload).unwrap_or_else(|e| {
+                    panic!("bamboost: rank {}: cannot read the result of `{label}` sent by rank 0: {e}", comm.rank())
+                }),
+                Frame::Value(_) | Frame::Failed(_) => desync(comm, label, "a plain collective such as `Comm::bcast`"),
             }
-        }
+        })
     }
 }
 

@@ -42,3 +42,33 @@ macro_rules! scalars {
 }
 
 scalars!(u8, i8, u16, i16, u32, i32, u64, i64, f32, f64);
+
+/// The bytes of a slice of scalars.
+pub(crate) fn as_bytes<T: Scalar>(data: &[T]) -> &[u8] {
+    // SAFETY: every `Scalar` is a primitive integer or float: no padding, every byte initialised,
+    // so viewing the memory as bytes is sound; the length covers exactly `data`.
+    unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), std::mem::size_of_val(data)) }
+}
+
+/// `len` zeros.
+pub(crate) fn zeroed_vec<T: Scalar>(len: usize) -> Vec<T> {
+    // SAFETY: all-zero bits are a valid value of every primitive integer and float.
+    vec![unsafe { std::mem::zeroed::<T>() }; len]
+}
+
+/// Overwrites `data` with `bytes` (which must be exactly as long).
+pub(crate) fn copy_from_bytes<T: Scalar>(data: &mut [T], bytes: &[u8]) -> crate::Result<()> {
+    if std::mem::size_of_val(data) != bytes.len() {
+        return Err(crate::Error::Codec {
+            action: "decode".into(),
+            type_name: std::any::type_name::<T>().into(),
+            message: format!("{} bytes for {} values", bytes.len(), data.len()),
+        });
+    }
+    // SAFETY: the lengths are equal (checked above), the regions cannot overlap (`data` is
+    // borrowed mutably), and any bit pattern is a valid primitive integer or float.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.as_mut_ptr().cast::<u8>(), bytes.len())
+    };
+    Ok(())
+}
