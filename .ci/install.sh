@@ -5,7 +5,7 @@
 export DEBIAN_FRONTEND=noninteractive
 _sudo=""
 [[ $(id -u) -eq 0 ]] || _sudo="sudo"
-_pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libclang-dev pkg-config libsqlite3-dev curl ca-certificates build-essential)
+_pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libclang-dev pkg-config libsqlite3-dev curl ca-certificates build-essential python3 python3-pip)
 _missing=()
 for _p in "${_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$_p" 2>/dev/null | grep -q 'install ok installed' || _missing+=("$_p")
@@ -24,6 +24,11 @@ if ! command -v mdbook >/dev/null && [[ ! -x "$HOME/.cargo/bin/mdbook" ]]; then
   cargo install --locked mdbook --version 0.5.4 --no-default-features --features search
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
+# The attribute interoperability tests read and write files with h5py.
+if ! python3 -c "import h5py, numpy" 2>/dev/null; then
+  echo "[install] pip: h5py numpy"
+  python3 -m pip install --quiet h5py numpy || { echo "[install] pip install h5py numpy failed" >&2; return 1 2>/dev/null || exit 1; }
+fi
 # Open MPI refuses to start as root without these two.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Link the parallel HDF5 build for every feature set (see ARCHITECTURE.md).

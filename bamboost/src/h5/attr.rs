@@ -595,14 +595,14 @@ fn read_data(
         TypeDescriptor::Float(_) => ArrayData::Float(attr.read_raw::<f64>().map_err(failed)?),
         TypeDescriptor::Boolean => {
             // Raw bytes: converting an out-of-range enum value into a Rust `bool` would be UB.
-            let raw = read_bytes(attr, dtype, len)?;
+            let raw = super::raw::attribute_bytes(attr, dtype, len)?;
             ArrayData::Bool(raw.into_iter().map(|b| b != 0).collect())
         }
         TypeDescriptor::Enum(e) => {
             // h5py reads an enum as its integer values.
             let size = e.size as usize;
             let big = matches!(dtype.byte_order(), hdf5::datatype::ByteOrder::BigEndian);
-            let raw = read_bytes(attr, dtype, len)?;
+            let raw = super::raw::attribute_bytes(attr, dtype, len)?;
             let ints = raw
                 .chunks_exact(size)
                 .map(|b| int_from_bytes(b, e.signed, big));
@@ -621,7 +621,7 @@ fn read_data(
             ArrayData::Str(raw.iter().map(|s| lossy(s.as_bytes())).collect())
         }
         TypeDescriptor::FixedAscii(size) | TypeDescriptor::FixedUnicode(size) => {
-            let raw = read_bytes(attr, dtype, len)?;
+            let raw = super::raw::attribute_bytes(attr, dtype, len)?;
             let strings = raw.chunks((*size).max(1)).map(|b| {
                 let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
                 lossy(&b[..end])
@@ -664,28 +664,6 @@ fn is_complex(c: &CompoundType) -> bool {
 
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Reads the attribute's `len` elements in its own (fixed-size) file type, unconverted.
-fn read_bytes(
-    attr: &hdf5::Attribute,
-    dtype: &hdf5::Datatype,
-    len: usize,
-) -> Result<Vec<u8>, String> {
-    let bytes = len
-        .checked_mul(dtype.size())
-        .ok_or("the attribute is too large")?;
-    let mut buf = vec![0_u8; bytes];
-    let status = hdf5::sync::sync(|| {
-        // SAFETY: both ids are open for the duration of the call; with the attribute's own
-        // fixed-size type as memory type, H5Aread writes exactly `len * size` bytes, which
-        // `buf` holds.
-        unsafe { hdf5_sys::h5a::H5Aread(attr.id(), dtype.id(), buf.as_mut_ptr().cast()) }
-    });
-    if status < 0 {
-        return Err("cannot read the attribute data".to_owned());
-    }
-    Ok(buf)
 }
 
 /// An enum member value of 1 to 8 bytes in the given byte order.

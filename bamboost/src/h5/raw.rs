@@ -1,5 +1,6 @@
 //! The few raw `hdf5-sys` calls that hdf5-metno lacks: reads and writes with a chosen MPI
-//! transfer mode (collective or independent) and MPI atomicity. Every call runs under
+//! transfer mode (collective or independent), row selections, MPI atomicity, and unconverted
+//! attribute reads (for h5py's bool enum and fixed-length strings). Every call runs under
 //! hdf5-metno's library lock.
 
 use super::element::Element;
@@ -166,6 +167,28 @@ pub(crate) fn read_all<T: Element>(
         check(status as i64).map(drop)
     })?;
     Ok(out)
+}
+
+/// Reads the attribute's `len` elements in its own (fixed-size) file type, unconverted.
+pub(crate) fn attribute_bytes(
+    attr: &hdf5::Attribute,
+    dtype: &hdf5::Datatype,
+    len: usize,
+) -> Result<Vec<u8>, String> {
+    let bytes = len
+        .checked_mul(dtype.size())
+        .ok_or("the attribute is too large")?;
+    let mut buf = vec![0_u8; bytes];
+    let status = hdf5::sync::sync(|| {
+        // SAFETY: both ids are open for the duration of the call; with the attribute's own
+        // fixed-size type as memory type, H5Aread writes exactly `len * size` bytes, which
+        // `buf` holds.
+        unsafe { hdf5_sys::h5a::H5Aread(attr.id(), dtype.id(), buf.as_mut_ptr().cast()) }
+    });
+    if status < 0 {
+        return Err("cannot read the attribute data".to_owned());
+    }
+    Ok(buf)
 }
 
 /// Turns MPI atomic mode on or off (h5py's `File.atomic`).
