@@ -27,7 +27,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # The attribute interoperability tests read and write files with h5py.
 if ! python3 -c "import h5py, numpy" 2>/dev/null; then
   echo "[install] pip: h5py numpy"
-  python3 -m pip install --quiet h5py numpy || { echo "[install] pip install h5py numpy failed" >&2; return 1 2>/dev/null || exit 1; }
+  # A Debian system Python is "externally managed" (PEP 668) and needs the explicit override.
+  python3 -m pip install --quiet h5py numpy 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages h5py numpy \
+    || { echo "[install] pip install h5py numpy failed" >&2; return 1 2>/dev/null || exit 1; }
 fi
 # Open MPI refuses to start as root without these two.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
