@@ -233,6 +233,17 @@ mod tests {
     }
 
     #[test]
+    fn file_lock_timeout_accepts_integers_and_floats() -> Result<()> {
+        let tmp = tempfile::tempdir().unwrap();
+        write(&tmp.path().join(".git/HEAD"), "");
+        for (text, expected) in [("5", 5.0), ("0.25", 0.25), ("-1", -1.0), ("0", 0.0)] {
+            write(&tmp.path().join("bamboost.toml"), &format!("[options]\nfile_lock_timeout = {text}\n"));
+            assert_eq!(Config::load_from(tmp.path(), None)?.options.file_lock_timeout, Some(expected), "{text}");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn bamboost_toml_alone_is_not_a_project_anchor() {
         let tmp = tempfile::tempdir().unwrap();
         write(
