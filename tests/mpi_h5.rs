@@ -256,8 +256,40 @@ fn main() {
         );
         f.set_atomic(false).map_err(fail)?;
         ensure_eq!(f.atomic().map_err(fail)?, false);
-        f.close().map_err(fail)
+        f.close().map_err(fail)?;
+        // Atomic mode survives the upgrade of a read-only open to a writable one.
+        let reader = file
+            .open_with(&OpenOptions::new().atomic(true))
+            .map_err(fail)?;
+        let writer = file.open_mut().map_err(fail)?;
+        ensure_eq!(writer.atomic().map_err(fail)?, c.size() > 1);
+        writer.close().map_err(fail)?;
+        reader.close().map_err(fail)
     });
+
+    t.check(
+        "resizable datasets: a root-only resize is applied after the parallel close",
+        |c| {
+            let file = shared_file(c, &dir, "resize.h5")?;
+            let f = file.open_mut().map_err(fail)?;
+            let energy = f
+                .root()
+                .create_resizable_dataset::<f64>("energy", &[1])
+                .map_err(fail)?;
+            energy.resize(&[4]).map_err(fail)?;
+            f.close().map_err(fail)?;
+            let f = file.open().map_err(fail)?;
+            ensure_eq!(
+                f.root()
+                    .dataset("energy")
+                    .map_err(fail)?
+                    .shape()
+                    .map_err(fail)?,
+                vec![4]
+            );
+            f.close().map_err(fail)
+        },
+    );
 
     for round in 0..repeat {
         t.check(

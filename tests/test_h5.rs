@@ -122,6 +122,28 @@ fn groups_datasets_and_attributes() -> bamboost::Result<()> {
 }
 
 #[test]
+fn resizable_datasets_grow() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    let f = file.open_mut()?;
+    let globals = f
+        .root()
+        .create_resizable_dataset::<f64>("energy", &[0, 2])?;
+    globals.resize(&[3, 2])?;
+    let read = globals.read::<f64>()?;
+    assert_eq!(read.shape(), &[3, 2]);
+    assert!(
+        read.iter().all(|v| v.is_nan()),
+        "new rows hold the fill value"
+    );
+    let fixed = f.root().create_dataset::<f64>("fixed", &[2])?;
+    assert!(
+        matches!(fixed.resize(&[3]), Err(Error::Hdf5 { .. })),
+        "a fixed dataset cannot grow"
+    );
+    Ok(())
+}
+
+#[test]
 fn distributed_arrays_on_one_rank() -> bamboost::Result<()> {
     let (_dir, file) = new_file();
     let f = file.open_mut()?;

@@ -237,8 +237,17 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         write(&tmp.path().join(".git/HEAD"), "");
         for (text, expected) in [("5", 5.0), ("0.25", 0.25), ("-1", -1.0), ("0", 0.0)] {
-            write(&tmp.path().join("bamboost.toml"), &format!("[options]\nfile_lock_timeout = {text}\n"));
-            assert_eq!(Config::load_from(tmp.path(), None)?.options.file_lock_timeout, Some(expected), "{text}");
+            write(
+                &tmp.path().join("bamboost.toml"),
+                &format!("[options]\nfile_lock_timeout = {text}\n"),
+            );
+            assert_eq!(
+                Config::load_from(tmp.path(), None)?
+                    .options
+                    .file_lock_timeout,
+                Some(expected),
+                "{text}"
+            );
         }
         Ok(())
     }

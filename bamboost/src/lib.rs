@@ -7,8 +7,10 @@
 //! [`#[root_process]`](root_process), runs on rank 0, and its result — or its error, or its
 //! panic — reaches every rank.
 //!
-//! This release provides the MPI layer: communicators ([`Comm`]), root-only methods, root-only
-//! scopes, communicator propagation, configuration and identifiers.
+//! This release provides the MPI layer — communicators ([`Comm`]), root-only methods, root-only
+//! scopes, communicator propagation, configuration and identifiers — and the HDF5 layer
+//! ([`h5`]): shared files, distributed arrays, h5py-compatible attributes and the
+//! single-process queue.
 //!
 //! ```
 //! use bamboost::{Comm, mpi::{CommSlot, HasComm}, root_process};
@@ -81,6 +83,9 @@ mod book_tests {
 
     #[doc = include_str!("../../book/src/root-process.md")]
     struct RootProcess;
+
+    #[doc = include_str!("../../book/src/writing-parallel.md")]
+    struct WritingParallel;
 }
 
 #[doc(hidden)]

@@ -6,7 +6,7 @@ use super::file::Transfer;
 use super::raw;
 use crate::error::{Error, Result};
 use crate::mpi::Comm;
-use crate::mpi::op::{Max, Sum};
+use crate::mpi::op::Max;
 use ndarray::ArrayViewD;
 
 /// Creates a dataset of `shape` whose unwritten elements read as [`Element::FILL`]. Parallel
@@ -19,6 +19,40 @@ pub(crate) fn create_filled<T: Element>(
     parent
         .new_dataset::<T>()
         .shape(shape)
+        .fill_value(T::FILL)
+        .create(name)
+}
+
+/// As [`create_filled`], chunked and with an unlimited first dimension, so it can be resized
+/// (Python bamboost's series `.map` and globals are such datasets).
+pub(crate) fn create_resizable<T: Element>(
+    parent: &hdf5::Group,
+    name: &str,
+    shape: &[usize],
+) -> hdf5::Result<hdf5::Dataset> {
+    let extents: Vec<hdf5::Extent> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            if i == 0 {
+                hdf5::Extent::resizable(n)
+            } else {
+                hdf5::Extent::fixed(n)
+            }
+        })
+        .collect();
+    // Chunks of about 64 KiB: big enough for throughput, small enough for one step.
+    let row: usize = shape.iter().skip(1).product::<usize>().max(1) * std::mem::size_of::<T>();
+    let mut chunk: Vec<usize> = shape.iter().map(|&n| n.max(1)).collect();
+    if let Some(first) = chunk.first_mut() {
+        *first = (65536 / row).max(1);
+    }
+    parent
+        .new_dataset::<T>()
+        .shape(hdf5::Extents::Simple(hdf5::SimpleExtents::from_vec(
+            extents,
+        )))
+        .chunk(chunk)
         .fill_value(T::FILL)
         .create(name)
 }
@@ -118,13 +152,7 @@ pub(crate) fn write<T: Element>(
                 transfer,
                 parallel,
             )
-            .map_err(hdf5_error)?;
-            // Every rank got its rows (checked by the sum), so the file is complete.
-            debug_assert_eq!(
-                comm.allreduce(block.received, Sum).ok(),
-                comm.allreduce(indices.len(), Sum).ok()
-            );
-            Ok(())
+            .map_err(hdf5_error)
         }
     }
 }
@@ -134,7 +162,6 @@ struct Block<T> {
     first_row: usize,
     rows: usize,
     data: Vec<T>,
-    received: usize,
     /// A global row that arrived twice.
     duplicate: Option<u64>,
 }
@@ -179,7 +206,6 @@ fn exchange_rows<T: Element>(
         first_row,
         rows,
         data: vec![T::FILL; rows * row_len],
-        received: 0,
         duplicate: None,
     };
     let mut seen = vec![false; rows];
@@ -195,7 +221,6 @@ fn exchange_rows<T: Element>(
             &mut block.data[row * row_len..(row + 1) * row_len],
             &chunk[8..],
         );
-        block.received += 1;
     }
     Ok(block)
 }

@@ -118,6 +118,8 @@ impl LockTimeout {
 pub struct OpenOptions {
     lock_timeout: Option<LockTimeout>,
     transfer: Transfer,
+    /// Kept to restore atomic mode when the handle is reopened for writing.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     atomic: bool,
 }
 
@@ -178,6 +180,9 @@ struct State {
     writable: bool,
     parallel: bool,
     transfer: Transfer,
+    /// Kept to restore atomic mode when the handle is reopened for writing.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    atomic: bool,
     lock_timeout: Option<LockTimeout>,
 }
 
@@ -323,6 +328,11 @@ impl File {
                 }
                 match self.open_handle(true, state.parallel, &comm, timeout) {
                     Ok(handle) => {
+                        #[cfg(feature = "mpi")]
+                        if state.parallel && state.atomic {
+                            super::raw::set_atomicity(&handle, true)
+                                .map_err(self.hdf5_error("/"))?;
+                        }
                         state.handle = Some(handle);
                         state.writable = true;
                     }
@@ -351,6 +361,7 @@ impl File {
             writable: write,
             parallel,
             transfer: options.transfer,
+            atomic: options.atomic,
             lock_timeout: options.lock_timeout,
         };
         Ok(())
@@ -491,7 +502,8 @@ impl File {
     pub(crate) fn post(&self, op: Op) -> Result<()> {
         let parallel = self.state().parallel;
         if parallel {
-            if self.comm.try_get()?.rank() == 0 {
+            // The rank outside any root-only scope: only rank 0's queue is ever applied.
+            if self.comm.try_get_unscoped()?.rank_outside_scope() == 0 {
                 self.queue().push(op);
             }
             Ok(())
@@ -501,9 +513,12 @@ impl File {
     }
 }
 
+/// A lock held by another process (`EAGAIN`), as opposed to a file system without locking
+/// support (`ENOSYS`), which waiting cannot fix.
 fn is_lock_error(e: &hdf5::Error) -> bool {
     let text = e.to_string();
-    text.contains("unable to lock file") || text.contains("Resource temporarily unavailable")
+    text.contains("unable to lock file")
+        && (text.contains("errno = 11") || text.contains("temporarily unavailable"))
 }
 
 /// A use of an open [`File`]: read-only (`OpenFile<Read>`) or read-write (`OpenFile<Write>`).

@@ -347,6 +347,37 @@ impl<'f> Group<'f, Write> {
         })
     }
 
+    /// Creates an empty dataset of `shape` whose first dimension can grow (chunked, unlimited
+    /// maximum), for data appended step by step; see [`Dataset::resize`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyExists`]; [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Collective.
+    pub fn create_resizable_dataset<T: Element>(
+        &self,
+        name: &str,
+        shape: &[usize],
+    ) -> Result<Dataset<'f, Write>> {
+        let path = child_path(self.file.file(), &self.path, name)?;
+        self.file.file().collective_comm(&path)?;
+        let parent = self.group_handle()?;
+        if parent.link_exists(name) {
+            return Err(Error::AlreadyExists {
+                file: self.file.file().path().into(),
+                object: path,
+            });
+        }
+        distributed::create_resizable::<T>(&parent, name, shape).map_err(self.hdf5_error())?;
+        Ok(Dataset {
+            file: self.file,
+            path,
+        })
+    }
+
     /// Stores `data` as dataset `name`, replacing an existing one (Python bamboost's
     /// `add_dataset`).
     ///
@@ -370,18 +401,27 @@ impl<'f> Group<'f, Write> {
         })
     }
 
-    /// Deletes the group or dataset `name`.
+    /// Deletes the group or dataset `name`, at once (so a later write of the same name sees it
+    /// gone, with one rank or many).
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`].
+    /// [`Error::NotFound`]; [`Error::NotCollective`].
     ///
     /// # MPI
     ///
-    /// Root-only (queued while the file is open in parallel).
+    /// Collective.
     pub fn delete(&self, name: &str) -> Result<()> {
         let path = child_path(self.file.file(), &self.path, name)?;
-        self.file.file().post(Op::Delete { path })
+        self.file.file().collective_comm(&path)?;
+        let parent = self.group_handle()?;
+        if !parent.link_exists(name) {
+            return Err(Error::NotFound {
+                file: self.file.file().path().into(),
+                object: path,
+            });
+        }
+        parent.unlink(name).map_err(self.hdf5_error())
     }
 
     /// Writes an array whose rows are spread over the ranks into dataset `name` (replacing an
@@ -483,6 +523,9 @@ impl<'f, M: Mode> Dataset<'f, M> {
         let shape = dataset.shape();
         let file = self.file.file();
         let (parallel, transfer) = (self.file.is_parallel(), file.transfer());
+        if parallel && transfer == super::Transfer::Collective {
+            file.collective_comm(&self.path)?;
+        }
         let data =
             super::raw::read_all::<T>(&dataset, transfer, parallel).map_err(self.hdf5_error())?;
         ArrayD::from_shape_vec(IxDyn(&shape), data)
@@ -520,7 +563,7 @@ impl<'f, M: Mode> Dataset<'f, M> {
 impl Dataset<'_, Write> {
     write_attr_methods!();
 
-    /// Changes the shape of a resizable (chunked) dataset.
+    /// Changes the shape of a resizable dataset (see [`Group::create_resizable_dataset`]).
     ///
     /// # Errors
     ///

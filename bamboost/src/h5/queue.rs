@@ -29,9 +29,6 @@ pub(crate) enum Op {
         path: String,
         shape: Vec<usize>,
     },
-    Delete {
-        path: String,
-    },
 }
 
 /// An owned array of any element type, for [`Op::WriteDataset`].
@@ -112,17 +109,6 @@ impl Op {
             } => {
                 let dataset = file.dataset(object).map_err(hdf5_error(object))?;
                 dataset.resize(shape.as_slice()).map_err(hdf5_error(object))
-            }
-            Op::Delete { path: object } => {
-                let (parent, name) = split_path(object);
-                let group = file.group(parent).map_err(hdf5_error(parent))?;
-                if !group.link_exists(name) {
-                    return Err(Error::NotFound {
-                        file: path.into(),
-                        object: object.clone(),
-                    });
-                }
-                group.unlink(name).map_err(hdf5_error(object))
             }
         }
     }

@@ -276,6 +276,15 @@ impl Comm {
         }
     }
 
+    /// The rank in this communicator as if no root-only scope were active.
+    pub(crate) fn rank_outside_scope(&self) -> usize {
+        match &self.inner.handle {
+            Handle::Serial { .. } => 0,
+            #[cfg(feature = "mpi")]
+            Handle::Mpi(m) => m.rank(),
+        }
+    }
+
     /// The number of ranks in this communicator.
     ///
     /// # MPI

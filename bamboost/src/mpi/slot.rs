@@ -162,10 +162,19 @@ impl CommSlot {
         self.resolve().map_or_else(Comm::try_world, Ok)
     }
 
+    /// The communicator this slot resolves to outside any root-only scope.
+    pub(crate) fn try_get_unscoped(&self) -> Result<Comm> {
+        self.resolve_unscoped().map_or_else(Comm::try_world, Ok)
+    }
+
     fn resolve(&self) -> Option<Comm> {
         if scope::in_self_scope() {
             return Some(Comm::self_comm());
         }
+        self.resolve_unscoped()
+    }
+
+    fn resolve_unscoped(&self) -> Option<Comm> {
         let mut slot = Some(self);
         while let Some(s) = slot {
             if let Some(comm) = s
