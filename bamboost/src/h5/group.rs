@@ -273,6 +273,25 @@ fn sorted_basenames(names: impl Iterator<Item = String>) -> Vec<String> {
 impl<'f> Group<'f, Write> {
     write_attr_methods!();
 
+    /// Creates child `name` with `make`, collectively, refusing an existing name.
+    fn create_child(
+        &self,
+        name: &str,
+        make: impl FnOnce(&hdf5::Group, &str) -> hdf5::Result<()>,
+    ) -> Result<String> {
+        let path = child_path(self.file.file(), &self.path, name)?;
+        self.file.file().collective_comm(&path)?;
+        let parent = self.group_handle()?;
+        if parent.link_exists(name) {
+            return Err(Error::AlreadyExists {
+                file: self.file.file().path().into(),
+                object: path,
+            });
+        }
+        make(&parent, name).map_err(self.hdf5_error())?;
+        Ok(path)
+    }
+
     /// Creates the subgroup `name` (and missing intermediate groups of a path `a/b`).
     ///
     /// # Errors
@@ -284,16 +303,7 @@ impl<'f> Group<'f, Write> {
     ///
     /// Collective.
     pub fn create_group(&self, name: &str) -> Result<Group<'f, Write>> {
-        let path = child_path(self.file.file(), &self.path, name)?;
-        self.file.file().collective_comm(&path)?;
-        let parent = self.group_handle()?;
-        if parent.link_exists(name) {
-            return Err(Error::AlreadyExists {
-                file: self.file.file().path().into(),
-                object: path,
-            });
-        }
-        parent.create_group(name).map_err(self.hdf5_error())?;
+        let path = self.create_child(name, |parent, name| parent.create_group(name).map(drop))?;
         Ok(Group {
             file: self.file,
             path,
@@ -331,16 +341,9 @@ impl<'f> Group<'f, Write> {
         name: &str,
         shape: &[usize],
     ) -> Result<Dataset<'f, Write>> {
-        let path = child_path(self.file.file(), &self.path, name)?;
-        self.file.file().collective_comm(&path)?;
-        let parent = self.group_handle()?;
-        if parent.link_exists(name) {
-            return Err(Error::AlreadyExists {
-                file: self.file.file().path().into(),
-                object: path,
-            });
-        }
-        distributed::create_filled::<T>(&parent, name, shape).map_err(self.hdf5_error())?;
+        let path = self.create_child(name, |parent, name| {
+            distributed::create_filled::<T>(parent, name, shape).map(drop)
+        })?;
         Ok(Dataset {
             file: self.file,
             path,
@@ -362,16 +365,9 @@ impl<'f> Group<'f, Write> {
         name: &str,
         shape: &[usize],
     ) -> Result<Dataset<'f, Write>> {
-        let path = child_path(self.file.file(), &self.path, name)?;
-        self.file.file().collective_comm(&path)?;
-        let parent = self.group_handle()?;
-        if parent.link_exists(name) {
-            return Err(Error::AlreadyExists {
-                file: self.file.file().path().into(),
-                object: path,
-            });
-        }
-        distributed::create_resizable::<T>(&parent, name, shape).map_err(self.hdf5_error())?;
+        let path = self.create_child(name, |parent, name| {
+            distributed::create_resizable::<T>(parent, name, shape).map(drop)
+        })?;
         Ok(Dataset {
             file: self.file,
             path,
