@@ -125,17 +125,29 @@ pub struct OpenOptions {
 
 impl OpenOptions {
     /// The defaults: the configured lock timeout, collective transfer, atomic mode off.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn new() -> OpenOptions {
         OpenOptions::default()
     }
 
     /// Overrides `[options] file_lock_timeout` for this call.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn lock_timeout(mut self, timeout: LockTimeout) -> OpenOptions {
         self.lock_timeout = Some(timeout);
         self
     }
 
     /// The transfer mode of reads and writes while the file is open in parallel.
+    ///
+    /// # MPI
+    ///
+    /// Local.
     pub fn transfer(mut self, transfer: Transfer) -> OpenOptions {
         self.transfer = transfer;
         self
@@ -143,6 +155,10 @@ impl OpenOptions {
 
     /// MPI atomic mode (`MPI_File_set_atomicity`): every rank sees the writes of the others at
     /// once, at a cost in speed. Only affects files opened with MPI-IO.
+    ///
+    /// # MPI
+    ///
+    /// Local (the mode is set collectively when the file is opened).
     pub fn atomic(mut self, atomic: bool) -> OpenOptions {
         self.atomic = atomic;
         self
