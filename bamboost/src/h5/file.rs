@@ -408,12 +408,13 @@ impl File {
         }
         #[cfg(not(feature = "mpi"))]
         let _ = (parallel, comm);
-        let open = || {
-            if write {
-                builder.append(&self.path)
-            } else {
-                builder.open(&self.path)
-            }
+        // A new file is created directly: `append` would first try (collectively, under MPI-IO)
+        // to open it and fail. An existing file is opened, never truncated.
+        let exists = self.path.exists();
+        let open = || match (write, exists) {
+            (true, true) => builder.open_rw(&self.path),
+            (true, false) => builder.create_excl(&self.path),
+            (false, _) => builder.open(&self.path),
         };
         let timeout = match timeout {
             Some(t) => t,
