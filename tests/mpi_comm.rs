@@ -225,6 +225,19 @@ fn main() {
                 .flat_map(|s| vec![s as u8; 3])
                 .collect::<Vec<_>>()
         );
+        // Bad counts on one rank are an error on every rank, not a hang.
+        let bad: Vec<usize> = if c.rank() == c.size() - 1 {
+            vec![1; c.size() + 1]
+        } else {
+            vec![0; c.size()]
+        };
+        ensure!(
+            matches!(
+                c.alltoallv::<u8>(&[], &bad),
+                Err(Error::InvalidCounts { .. })
+            ),
+            "every rank must see the bad counts"
+        );
         // Nothing to send at all works too.
         ensure_eq!(
             c.alltoallv::<u8>(&[], &vec![0; c.size()]).map_err(fail)?,

@@ -663,28 +663,38 @@ impl Comm {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCounts`] if `counts` does not have one entry per rank or does not sum to
-    /// `send.len()` (checked on the calling rank: every rank must pass valid counts).
+    /// [`Error::InvalidCounts`], on every rank, if on any rank `counts` does not have one entry
+    /// per rank or does not sum to `send.len()`.
     ///
     /// # MPI
     ///
     /// Collective.
     pub fn alltoallv<T: Scalar>(&self, send: &[T], counts: &[usize]) -> Result<Vec<T>> {
-        if counts.len() != self.size() || counts.iter().sum::<usize>() != send.len() {
-            return Err(Error::InvalidCounts {
-                message: format!(
-                    "{} counts summing to {} for {} ranks and {} elements",
+        let invalid = (counts.len() != self.size() || counts.iter().sum::<usize>() != send.len())
+            .then(|| {
+                format!(
+                    "rank {}: {} counts summing to {} for {} ranks and {} elements",
+                    self.rank(),
                     counts.len(),
                     counts.iter().sum::<usize>(),
                     self.size(),
                     send.len()
-                ),
+                )
             });
-        }
         match self.route() {
             #[cfg(feature = "mpi")]
-            Route::Mpi(m) => m.alltoallv(send, counts),
-            _ => Ok(send.to_vec()),
+            Route::Mpi(m) => {
+                // Every rank learns of bad counts on any rank, so none is left waiting.
+                let problems = self.allgather(invalid)?;
+                if let Some(message) = problems.into_iter().flatten().next() {
+                    return Err(Error::InvalidCounts { message });
+                }
+                m.alltoallv(send, counts)
+            }
+            _ => match invalid {
+                Some(message) => Err(Error::InvalidCounts { message }),
+                None => Ok(send.to_vec()),
+            },
         }
     }
 
