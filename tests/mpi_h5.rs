@@ -36,6 +36,9 @@ fn value(row: u64, col: usize) -> f64 {
 }
 
 fn main() {
+    // Scattered writes in many small rounds, so that the tests cover rounds; rank 0's value
+    // counts. SAFETY: no other thread runs yet.
+    unsafe { std::env::set_var("BAMBOOST_SCATTER_ROUND_BYTES", "200") };
     let mut t = Checks::new("mpi_h5");
     let dir = (t.comm().rank() == 0).then(|| tempfile::tempdir().expect("temporary directory"));
     let repeat: usize = std::env::var("MPI_H5_REPEAT")
@@ -197,6 +200,11 @@ fn main() {
                 ));
             }
         }
+        // A valid array first: the failing write below must leave it as it was.
+        let own = [c.rank() as u64];
+        f.root()
+            .write_distributed_array("dup", &Array1::from(vec![7.0]), Some(&own))
+            .map_err(fail)?;
         let dup = [0u64];
         match f
             .root()
@@ -223,6 +231,20 @@ fn main() {
         f.root()
             .write_distributed_array("good", &Array1::from(vec![c.rank() as u8]), None)
             .map_err(fail)?;
+        let kept = f
+            .root()
+            .dataset("dup")
+            .map_err(fail)?
+            .read::<f64>()
+            .map_err(fail)?;
+        // On one rank the second write was valid and replaced the first.
+        let expected = if c.size() == 1 { 1.0 } else { 7.0 };
+        ensure_eq!(kept.into_raw_vec_and_offset().0, vec![expected; c.size()]);
+        let names = f.root().datasets().map_err(fail)?;
+        ensure!(
+            names.iter().all(|n| !n.contains("partial")),
+            "a failed write leaves nothing behind: {names:?}"
+        );
         f.close().map_err(fail)
     });
 

@@ -29,8 +29,9 @@
 //! Rank 0 prints a Markdown table of the medians and a `SUMMARY` line of ratios. Other modes:
 //!
 //! - `--ab`: only `bamboost` and the two `C API` series (the comparison with the C API).
-//! - `--breakdown [--reuse]`: a replica of a scattered write, timed step by step with the minor
-//!   page faults of each step; `--reuse` keeps its buffers between writes.
+//! - `--breakdown [--reuse]`: a replica of the first, single-exchange scattered write (before the
+//!   rounds), timed step by step with the minor page faults of each step; `--reuse` keeps its
+//!   buffers between writes.
 //! - `--memory contiguous|scattered|capi`: the peak memory of one write. Each rank allocates and
 //!   fills its rows (and indices), makes one small write to initialise HDF5 and MPI-IO, resets
 //!   its peak RSS (`/proc/self/clear_refs`), reads `VmRSS`, makes the write (open to close), then

@@ -19,8 +19,10 @@
 //!
 //! ```text
 //! CARGO_TARGET_DIR=target/mpi cargo bench -p bamboost --features mpi --bench root_process --no-run
-//! mpirun -np 4 --oversubscribe target/mpi/release/deps/root_process-<hash>
+//! mpirun -np 4 --oversubscribe target/mpi/release/deps/root_process-<hash> [FILTER]
 //! ```
+//!
+//! With `FILTER`, only the payloads whose name contains it are measured (e.g. `100 B`).
 
 use bamboost::mpi::rsmpi::collective::SystemOperation;
 use bamboost::mpi::rsmpi::topology::SimpleCommunicator;
@@ -131,7 +133,19 @@ fn bytes_of<T: Copy>(values: &[T]) -> Vec<u8> {
 }
 
 /// One table row: times the bare broadcast and the call, interleaved.
-fn row(world: &SimpleCommunicator, name: &str, bytes: &[u8], call: &mut dyn FnMut()) -> String {
+fn row(
+    world: &SimpleCommunicator,
+    name: &str,
+    bytes: &[u8],
+    call: &mut dyn FnMut(),
+) -> Option<String> {
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    if !name.contains(&filter) {
+        return None;
+    }
     let mut bare = bare(world, bytes);
     let iters = [calibrate(world, &mut bare), calibrate(world, call)];
     let (mut bare_times, mut call_times) = (Vec::new(), Vec::new());
@@ -151,7 +165,7 @@ fn row(world: &SimpleCommunicator, name: &str, bytes: &[u8], call: &mut dyn FnMu
         format!("{:.3}–{:.3}", lo * 1e6, hi * 1e6)
     };
     let (b, c) = (median(bare_times.clone()), median(call_times.clone()));
-    format!(
+    Some(format!(
         "| {} | {name} | {} | {:.3} [{}] | {:.3} [{}] | {:.2} |",
         world.size(),
         bytes.len(),
@@ -160,7 +174,7 @@ fn row(world: &SimpleCommunicator, name: &str, bytes: &[u8], call: &mut dyn FnMu
         c * 1e6,
         range(&call_times),
         c / b
-    )
+    ))
 }
 
 fn main() {
@@ -224,7 +238,7 @@ fn main() {
             "| ranks | payload | bytes | bare µs/call [range] | `#[root_process]` µs/call [range] | ratio |"
         );
         println!("|---:|---|---:|---:|---:|---:|");
-        for row in rows {
+        for row in rows.into_iter().flatten() {
             println!("{row}");
         }
     }

@@ -1,7 +1,7 @@
 //! One process of a scenario that `test_mpi_launch.rs` starts (under mpirun or alone) to check
 //! how whole jobs behave: which back end is chosen, and that panics and desyncs end the job.
 //!
-//! Usage: `mpi-scenario <report|setter-off|root-panic|rank-panic|desync|explicit>`
+//! Usage: `mpi-scenario <report|setter-off|root-panic|rank-panic|desync|desync-again|explicit>`
 
 use bamboost::mpi::{self, CommSlot, HasComm};
 use bamboost::{Comm, root_process};
@@ -78,11 +78,15 @@ fn main() {
             );
             world.barrier();
         }
-        "desync" => {
+        // As `desync`, after a first call in step: rank 0's message then leaves out the label.
+        "desync" | "desync-again" => {
             let world = world_or_exit();
             let job = Job {
                 comm: CommSlot::with(world.clone()),
             };
+            if scenario == "desync-again" {
+                job.first();
+            }
             if world.rank() == 0 {
                 job.first()
             } else {

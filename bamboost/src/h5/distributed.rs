@@ -7,7 +7,9 @@ use super::raw;
 use crate::error::{Error, Result};
 use crate::mpi::Comm;
 use crate::mpi::op::Max;
+use hdf5::plist::dataset_create::FillTime;
 use ndarray::ArrayViewD;
+use std::sync::OnceLock;
 
 /// Creates a dataset of `shape` whose unwritten elements read as [`Element::FILL`]. Parallel
 /// HDF5 allocates storage early and writes no fill unless a fill value is set.
@@ -16,10 +18,31 @@ pub(crate) fn create_filled<T: Element>(
     name: &str,
     shape: &[usize],
 ) -> hdf5::Result<hdf5::Dataset> {
+    create::<T>(parent, name, shape, FillTime::IfSet)
+}
+
+/// As [`create_filled`], for a dataset the caller writes every element of: the fill value is
+/// recorded (readers see it) but not written first, which would double the cost of the write
+/// (parallel HDF5 allocates the whole dataset at creation and writes the fill value into it).
+fn create_to_overwrite<T: Element>(
+    parent: &hdf5::Group,
+    name: &str,
+    shape: &[usize],
+) -> hdf5::Result<hdf5::Dataset> {
+    create::<T>(parent, name, shape, FillTime::Never)
+}
+
+fn create<T: Element>(
+    parent: &hdf5::Group,
+    name: &str,
+    shape: &[usize],
+    fill_time: FillTime,
+) -> hdf5::Result<hdf5::Dataset> {
     parent
         .new_dataset::<T>()
         .shape(shape)
         .fill_value(T::FILL)
+        .fill_time(fill_time)
         .create(name)
 }
 
@@ -64,6 +87,8 @@ struct Contribution {
     trailing: Vec<usize>,
     /// A local problem (e.g. the number of indices differs from the number of rows).
     problem: Option<String>,
+    /// This rank's [`round_bytes`]; rank 0's is used, so that all ranks run the same rounds.
+    round_bytes: usize,
 }
 
 /// Writes `local` as rows of dataset `name` in `parent`; see `Group::write_distributed_array`.
@@ -100,6 +125,7 @@ pub(crate) fn write<T: Element>(
         rows,
         trailing: trailing.clone(),
         problem,
+        round_bytes: round_bytes(),
     })?;
     if let Some(problem) = all.iter().find_map(|c| c.problem.clone()) {
         return Err(shape_error(problem));
@@ -118,109 +144,205 @@ pub(crate) fn write<T: Element>(
         .as_slice()
         .expect("a standard-layout array is a contiguous slice");
     let row_len: usize = trailing.iter().product();
-    // Replaces an existing dataset only once the input is known to be valid.
-    let create = |rows: usize| -> Result<hdf5::Dataset> {
+    let shape_of = |rows: usize| [&[rows][..], &trailing].concat();
+    let total: usize = all.iter().map(|c| c.rows).sum();
+    let Some(indices) = indices else {
+        // Input checked: replace an existing dataset.
         if parent.link_exists(name) {
             parent.unlink(name).map_err(hdf5_error)?;
         }
-        create_filled::<T>(parent, name, &[&[rows][..], &trailing].concat()).map_err(hdf5_error)
+        let dataset =
+            create_to_overwrite::<T>(parent, name, &shape_of(total)).map_err(hdf5_error)?;
+        let first_row: usize = all[..comm.rank()].iter().map(|c| c.rows).sum();
+        return raw::write_rows(&dataset, first_row, rows, data, transfer, parallel)
+            .map_err(hdf5_error);
     };
-    match indices {
-        None => {
-            let first_row: usize = all[..comm.rank()].iter().map(|c| c.rows).sum();
-            let total: usize = all.iter().map(|c| c.rows).sum();
-            let dataset = create(total)?;
-            raw::write_rows(&dataset, first_row, rows, data, transfer, parallel).map_err(hdf5_error)
-        }
-        Some(indices) => {
-            let global_len =
-                comm.allreduce(indices.iter().max().map_or(0, |&i| i + 1), Max)? as usize;
-            let block = exchange_rows(comm, indices, data, row_len, global_len)?;
-            let duplicate = comm.allreduce(block.duplicate.map_or(0, |i| i + 1), Max)?;
-            if duplicate > 0 {
-                return Err(shape_error(format!(
-                    "global row {} is given more than once",
-                    duplicate - 1
-                )));
-            }
-            let dataset = create(global_len)?;
-            raw::write_rows(
-                &dataset,
-                block.first_row,
-                block.rows,
-                &block.data,
-                transfer,
-                parallel,
-            )
-            .map_err(hdf5_error)
-        }
+    let global_len = comm.allreduce(indices.iter().max().map_or(0, |&i| i + 1), Max)? as usize;
+    // A duplicate index shows only during the exchange, so the rows go into a new dataset that
+    // replaces the old one only when all went well. With as many rows as the global length and
+    // no duplicate, every row is written and the fill need not be written first.
+    let partial = format!("{name}{PARTIAL_SUFFIX}");
+    if parent.link_exists(&partial) {
+        parent.unlink(&partial).map_err(hdf5_error)?;
     }
+    let dataset = if total == global_len {
+        create_to_overwrite::<T>(parent, &partial, &shape_of(global_len))
+    } else {
+        create_filled::<T>(parent, &partial, &shape_of(global_len))
+    }
+    .map_err(hdf5_error)?;
+    let plan = Plan::new(
+        comm,
+        global_len,
+        row_len * std::mem::size_of::<T>(),
+        all[0].round_bytes,
+    );
+    let errors = Errors {
+        shape: shape_error,
+        hdf5: hdf5_error,
+    };
+    let written = plan.write(
+        comm, &dataset, indices, data, row_len, transfer, parallel, &errors,
+    );
+    drop(dataset);
+    // Every rank must agree before touching the links.
+    let duplicate = match &written {
+        Ok(duplicate) => duplicate.map_or(0, |i| i + 1),
+        Err(_) => u64::MAX,
+    };
+    let duplicate = comm.allreduce(duplicate, Max)?;
+    if duplicate > 0 {
+        parent.unlink(&partial).map_err(hdf5_error)?;
+        written?;
+        return Err(shape_error(format!(
+            "global row {} is given more than once",
+            duplicate - 1
+        )));
+    }
+    if parent.link_exists(name) {
+        parent.unlink(name).map_err(hdf5_error)?;
+    }
+    parent.relink(&partial, name).map_err(hdf5_error)
 }
 
-/// The contiguous block of global rows one rank writes after the exchange.
-struct Block<T> {
-    first_row: usize,
-    rows: usize,
-    data: Vec<T>,
-    /// A global row that arrived twice.
-    duplicate: Option<u64>,
+/// The caller's errors, which name the file and dataset.
+struct Errors<'a> {
+    shape: &'a dyn Fn(String) -> Error,
+    hdf5: &'a dyn Fn(hdf5::Error) -> Error,
 }
 
-/// Sends every local row to the rank that owns its global index (rank `r` owns rows
-/// `r·b .. (r+1)·b`, `b = ⌈global_len / size⌉`) with one `alltoallv`, and assembles the owned
-/// block; rows nobody sent keep the fill value.
-fn exchange_rows<T: Element>(
-    comm: &Comm,
-    indices: &[u64],
-    data: &[T],
-    row_len: usize,
+/// Appended to a dataset's name while a scattered write fills it.
+const PARTIAL_SUFFIX: &str = ".bamboost-partial";
+
+/// Bytes of rows a rank assembles per round of a scattered write, which bounds the memory a
+/// scattered write needs beyond the local data: 16 MiB, or the environment variable
+/// `BAMBOOST_SCATTER_ROUND_BYTES` (rank 0's value counts).
+fn round_bytes() -> usize {
+    static BYTES: OnceLock<usize> = OnceLock::new();
+    *BYTES.get_or_init(|| {
+        std::env::var("BAMBOOST_SCATTER_ROUND_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&b| b > 0)
+            .unwrap_or(16 << 20)
+    })
+}
+
+/// How a scattered write moves rows. The global rows are cut into rounds of `size × sub` rows;
+/// in each round, rank `r` owns the `r`-th piece of `sub` rows. In a round, every rank sends
+/// each owner the rows that fall into the owner's piece (one `alltoallv`), and the owners write
+/// their pieces, now complete: one collective write of one contiguous stretch of the dataset
+/// (a stretch with holes would make MPI-IO read the file to fill them).
+struct Plan {
+    size: usize,
     global_len: usize,
-) -> Result<Block<T>> {
-    let size = comm.size();
-    let per_rank = global_len.div_ceil(size).max(1);
-    let owner = |index: u64| (index as usize / per_rank).min(size - 1);
-    let row_bytes = row_len * std::mem::size_of::<T>();
-    let record = 8 + row_bytes;
-    // Bucket the rows by owner: counts, then offsets, then the records themselves.
-    let mut counts = vec![0usize; size];
-    for &index in indices {
-        counts[owner(index)] += record;
-    }
-    let mut offsets: Vec<usize> = counts
-        .iter()
-        .scan(0, |acc, &c| Some(std::mem::replace(acc, *acc + c)))
-        .collect();
-    let mut send = vec![0u8; indices.len() * record];
-    let bytes = element::as_bytes(data);
-    for (row, &index) in indices.iter().enumerate() {
-        let at = &mut offsets[owner(index)];
-        send[*at..*at + 8].copy_from_slice(&index.to_le_bytes());
-        send[*at + 8..*at + record].copy_from_slice(&bytes[row * row_bytes..(row + 1) * row_bytes]);
-        *at += record;
-    }
-    let received = comm.alltoallv(&send, &counts)?;
-    drop(send);
-    let first_row = (comm.rank() * per_rank).min(global_len);
-    let rows = per_rank.min(global_len - first_row);
-    let mut block = Block {
-        first_row,
-        rows,
-        data: vec![T::FILL; rows * row_len],
-        duplicate: None,
-    };
-    let mut seen = vec![false; rows];
-    for chunk in received.chunks_exact(record) {
-        let mut index_bytes = [0u8; 8];
-        index_bytes.copy_from_slice(&chunk[..8]);
-        let index = u64::from_le_bytes(index_bytes);
-        let row = index as usize - first_row;
-        if std::mem::replace(&mut seen[row], true) {
-            block.duplicate = Some(index);
+    sub: usize,
+    rounds: usize,
+}
+
+impl Plan {
+    fn new(comm: &Comm, global_len: usize, row_bytes: usize, round_bytes: usize) -> Plan {
+        let size = comm.size();
+        let sub = (round_bytes / row_bytes.max(1)).clamp(1, global_len.div_ceil(size).max(1));
+        Plan {
+            size,
+            global_len,
+            sub,
+            rounds: global_len.div_ceil(sub * size).max(1),
         }
-        element::copy_from_bytes(
-            &mut block.data[row * row_len..(row + 1) * row_len],
-            &chunk[8..],
-        );
     }
-    Ok(block)
+
+    /// The bucket of a global row: its round, then its owner.
+    fn bucket(&self, index: u64) -> usize {
+        let index = index as usize;
+        let round = index / (self.sub * self.size);
+        let owner = index % (self.sub * self.size) / self.sub;
+        round * self.size + owner
+    }
+
+    /// The global rows `rank` owns in `round`: first row and count (possibly 0).
+    fn sub_block(&self, rank: usize, round: usize) -> (usize, usize) {
+        let first = ((round * self.size + rank) * self.sub).min(self.global_len);
+        (first, self.sub.min(self.global_len - first))
+    }
+
+    /// Runs every round; returns a global row this rank received twice, if any.
+    #[allow(clippy::too_many_arguments)] // The pieces of one collective call, passed through once.
+    fn write<T: Element>(
+        &self,
+        comm: &Comm,
+        dataset: &hdf5::Dataset,
+        indices: &[u64],
+        data: &[T],
+        row_len: usize,
+        transfer: Transfer,
+        parallel: bool,
+        errors: &Errors<'_>,
+    ) -> Result<Option<u64>> {
+        let row_bytes = row_len * std::mem::size_of::<T>();
+        // A record is the row's offset in its sub-block (4 bytes: `sub` is far below 2^32),
+        // then the row.
+        let record = 4 + row_bytes;
+        // The local rows sorted by bucket (a counting sort): 4 bytes per row.
+        let buckets = self.rounds * self.size;
+        let mut starts = vec![0usize; buckets + 1];
+        for &index in indices {
+            starts[self.bucket(index) + 1] += 1;
+        }
+        for b in 0..buckets {
+            starts[b + 1] += starts[b];
+        }
+        let mut order = vec![0u32; indices.len()];
+        let mut next = starts.clone();
+        for (row, &index) in indices.iter().enumerate() {
+            let b = self.bucket(index);
+            order[next[b]] = u32::try_from(row)
+                .map_err(|_| (errors.shape)(format!("more than {} rows on one rank", u32::MAX)))?;
+            next[b] += 1;
+        }
+        drop(next);
+        let bytes = element::as_bytes(data);
+        let mut send = Vec::new();
+        let mut counts = vec![0usize; self.size];
+        let mut block: Vec<T> = Vec::new();
+        let mut seen = Vec::new();
+        let mut duplicate = None;
+        for round in 0..self.rounds {
+            send.clear();
+            for (owner, count) in counts.iter_mut().enumerate() {
+                let bucket = round * self.size + owner;
+                let rows = &order[starts[bucket]..starts[bucket + 1]];
+                *count = rows.len() * record;
+                let (first, _) = self.sub_block(owner, round);
+                for &row in rows {
+                    let row = row as usize;
+                    let offset = (indices[row] as usize - first) as u32;
+                    send.extend_from_slice(&offset.to_le_bytes());
+                    send.extend_from_slice(&bytes[row * row_bytes..(row + 1) * row_bytes]);
+                }
+            }
+            let received = comm.alltoallv(&send, &counts)?;
+            let (first, rows) = self.sub_block(comm.rank(), round);
+            block.clear();
+            block.resize(rows * row_len, T::FILL);
+            seen.clear();
+            seen.resize(rows, false);
+            for chunk in received.chunks_exact(record) {
+                let mut offset = [0u8; 4];
+                offset.copy_from_slice(&chunk[..4]);
+                let row = u32::from_le_bytes(offset) as usize;
+                if std::mem::replace(&mut seen[row], true) {
+                    duplicate = Some((first + row) as u64);
+                }
+                element::copy_from_bytes(
+                    &mut block[row * row_len..(row + 1) * row_len],
+                    &chunk[4..],
+                );
+            }
+            drop(received);
+            raw::write_rows(dataset, first, rows, &block, transfer, parallel)
+                .map_err(errors.hdf5)?;
+        }
+        Ok(duplicate)
+    }
 }

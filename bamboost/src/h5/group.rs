@@ -428,9 +428,12 @@ impl<'f> Group<'f, Write> {
     ///   `local` (no copy when `local` is in standard layout); ranks without rows take part.
     /// - `indices: Some(global_rows)` (scattered, e.g. a degree-of-freedom map): local row `i`
     ///   goes to global row `global_rows[i]`, in any order and with any gaps; the global length
-    ///   is the largest index over all ranks plus one. The rows are exchanged between ranks so
-    ///   each writes one contiguous block, in one collective write. Rows no rank gives hold
-    ///   [`Element::FILL`]: NaN for floats, 0 for integers, `false` for bools.
+    ///   is the largest index over all ranks plus one. The rows are exchanged between ranks in
+    ///   rounds of about 16 MiB per rank (environment variable `BAMBOOST_SCATTER_ROUND_BYTES`),
+    ///   so that each round is one collective write of a contiguous stretch and memory stays
+    ///   bounded. Rows no rank gives hold [`Element::FILL`]: NaN for floats, 0 for integers,
+    ///   `false` for bools. The new rows replace an existing dataset only once every rank has
+    ///   written them, so a failed write leaves it as it was.
     ///
     /// All ranks must pass the same trailing dimensions.
     ///

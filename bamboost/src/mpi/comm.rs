@@ -323,6 +323,16 @@ impl Comm {
 
     /// Broadcasts the framed message in `bytes` from `root`; on the other ranks `bytes` is
     /// replaced by it.
+    /// The label of the last `#[root_process]` message broadcast on this communicator, for the
+    /// MPI back end outside a root-only scope (the only case where messages travel).
+    pub(crate) fn last_label(&self) -> Option<&super::message::LastLabel> {
+        match self.route() {
+            #[cfg(feature = "mpi")]
+            Route::Mpi(m) => Some(m.last_label()),
+            _ => None,
+        }
+    }
+
     pub(crate) fn bcast_message(&self, root: usize, bytes: &mut Vec<u8>) {
         match self.route() {
             #[cfg(feature = "mpi")]
@@ -377,7 +387,9 @@ impl Comm {
                 return failure.map_or(Ok(value), Err);
             }
             self.bcast_message(root, buffer);
-            message::open(buffer, "Comm::bcast", root)
+            let fresh = message::LastLabel::default();
+            let last = self.last_label().unwrap_or(&fresh);
+            message::open_broadcast(buffer, "Comm::bcast", root, last)
         })
     }
 

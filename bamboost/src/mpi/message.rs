@@ -10,28 +10,74 @@
 //! | 1 | the sender failed | encoded [`Error`] |
 //! | 2 | a `#[root_process]` result | label, encoded value |
 //! | 3 | a `#[root_process]` panic | label, panic message |
+//! | 4 | a `#[root_process]` result of the same method as the previous one | encoded value |
+//!
+//! Kind 4 keeps the label off the wire when a method is called repeatedly: every rank
+//! remembers the label of the last `#[root_process]` message on each communicator
+//! ([`LastLabel`]); as every rank receives every broadcast, they all remember the same one.
 
 use crate::codec;
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 const VALUE: u8 = 0;
 const FAILED: u8 = 1;
 const ROOT_VALUE: u8 = 2;
 const ROOT_PANIC: u8 = 3;
+const ROOT_VALUE_AGAIN: u8 = 4;
 
 /// Names a `#[root_process]` method: the implementing type and the method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Label<'a> {
-    pub(crate) type_name: &'a str,
-    pub(crate) method: &'a str,
+pub(crate) struct Label {
+    pub(crate) type_name: &'static str,
+    pub(crate) method: &'static str,
 }
 
-impl fmt::Display for Label<'_> {
+impl Label {
+    /// Addresses and lengths: equal keys mean equal labels (the strings are `'static`).
+    fn key(self) -> [usize; 4] {
+        [
+            self.type_name.as_ptr() as usize,
+            self.type_name.len(),
+            self.method.as_ptr() as usize,
+            self.method.len(),
+        ]
+    }
+}
+
+impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}::{}", self.type_name, self.method)
+    }
+}
+
+/// A label as received: compared byte for byte (the common case, which must be cheap) and
+/// decoded only to be shown.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentLabel<'a> {
+    type_name: &'a [u8],
+    method: &'a [u8],
+}
+
+impl SentLabel<'_> {
+    /// Whether this names the same method as `label`.
+    pub(crate) fn is(&self, label: Label) -> bool {
+        self.method == label.method.as_bytes() && self.type_name == label.type_name.as_bytes()
+    }
+}
+
+impl fmt::Display for SentLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}::{}",
+            String::from_utf8_lossy(self.type_name),
+            String::from_utf8_lossy(self.method)
+        )
     }
 }
 
@@ -40,8 +86,9 @@ impl fmt::Display for Label<'_> {
 pub(crate) enum Frame<'a> {
     Value(&'a [u8]),
     Failed(&'a [u8]),
+    /// `label` is `None` when it is the communicator's [`LastLabel`].
     Root {
-        label: Label<'a>,
+        label: Option<SentLabel<'a>>,
         panicked: bool,
         payload: &'a [u8],
     },
@@ -73,31 +120,135 @@ pub(crate) fn failed(error: &Error) -> Vec<u8> {
 }
 
 /// Frames the result of a `#[root_process]` method into `out` (cleared first); `payload`
-/// appends the value's part.
+/// appends the value's part. With `again`, the label is left out: the receivers know it from
+/// the previous message (see [`LastLabel::note_sent`]).
 pub(crate) fn root_value_into(
     out: &mut Vec<u8>,
-    label: Label<'_>,
+    label: Label,
+    again: bool,
     payload: impl FnOnce(&mut Vec<u8>) -> Result<()>,
 ) -> Result<()> {
     out.clear();
-    root_header(out, ROOT_VALUE, label);
+    if again {
+        out.push(ROOT_VALUE_AGAIN);
+    } else {
+        root_header(out, ROOT_VALUE, label);
+    }
     payload(out)
 }
 
 /// Frames the panic of a `#[root_process]` method.
-pub(crate) fn root_panic(label: Label<'_>, message: &str) -> Vec<u8> {
+pub(crate) fn root_panic(label: Label, message: &str) -> Vec<u8> {
     let mut out = Vec::new();
     root_header(&mut out, ROOT_PANIC, label);
     out.extend_from_slice(message.as_bytes());
     out
 }
 
-fn root_header(out: &mut Vec<u8>, kind: u8, label: Label<'_>) {
+fn root_header(out: &mut Vec<u8>, kind: u8, label: Label) {
     out.push(kind);
     for part in [label.type_name, label.method] {
         out.extend_from_slice(&(part.len() as u32).to_le_bytes());
         out.extend_from_slice(part.as_bytes());
     }
+}
+
+/// The label of the last `#[root_process]` message broadcast on one communicator.
+#[derive(Debug, Default)]
+pub(crate) struct LastLabel {
+    text: Mutex<Option<(Vec<u8>, Vec<u8>)>>,
+    /// [`Label::key`] of the label this rank last sent, while it is still the last label: a
+    /// repeated call is recognised without locking or comparing text. Zero otherwise.
+    sent: [AtomicUsize; 4],
+}
+
+impl LastLabel {
+    fn lock(&self) -> MutexGuard<'_, Option<(Vec<u8>, Vec<u8>)>> {
+        self.text
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// On the sender: whether `label` is the last label (so it need not be sent); if not, it
+    /// becomes the last label.
+    pub(crate) fn note_sent(&self, label: Label) -> bool {
+        let key = label.key();
+        if self
+            .sent
+            .iter()
+            .zip(key)
+            .all(|(sent, k)| sent.load(Ordering::Relaxed) == k)
+        {
+            return true;
+        }
+        let mut last = self.lock();
+        let again = last.as_ref().is_some_and(|(t, m)| {
+            m.as_slice() == label.method.as_bytes() && t.as_slice() == label.type_name.as_bytes()
+        });
+        if !again {
+            *last = Some((label.type_name.into(), label.method.into()));
+        }
+        for (sent, k) in self.sent.iter().zip(key) {
+            sent.store(k, Ordering::Relaxed);
+        }
+        again
+    }
+
+    /// On a receiver: notes the label of a received frame (`None`: the last one again) and
+    /// gives `check` the label the sender used (`None` if this rank has no record of it).
+    pub(crate) fn receive<R>(
+        &self,
+        sent: Option<SentLabel<'_>>,
+        check: impl FnOnce(Option<SentLabel<'_>>) -> R,
+    ) -> R {
+        let mut last = self.lock();
+        if let Some(sent) = sent {
+            for key in &self.sent {
+                key.store(0, Ordering::Relaxed);
+            }
+            let (type_name, method) = last.get_or_insert_with(Default::default);
+            type_name.clear();
+            type_name.extend_from_slice(sent.type_name);
+            method.clear();
+            method.extend_from_slice(sent.method);
+        }
+        check(
+            last.as_ref()
+                .map(|(type_name, method)| SentLabel { type_name, method }),
+        )
+    }
+}
+
+/// Appends `len` as a variable-length integer (7 bits a byte, low bits first): one byte up to
+/// 127, so short messages stay short.
+pub(crate) fn put_len(out: &mut Vec<u8>, len: usize) {
+    let (bytes, used) = encode_len(len);
+    out.extend_from_slice(&bytes[..used]);
+}
+
+/// `len` as written by [`put_len`]: the bytes and how many of them are used.
+pub(crate) fn encode_len(mut len: usize) -> ([u8; 10], usize) {
+    let mut bytes = [0u8; 10];
+    let mut used = 0;
+    while len >= 0x80 {
+        bytes[used] = (len as u8) | 0x80;
+        len >>= 7;
+        used += 1;
+    }
+    bytes[used] = len as u8;
+    (bytes, used + 1)
+}
+
+/// Reads a length written by [`put_len`]: the length and the number of bytes it took.
+pub(crate) fn take_len(bytes: &[u8]) -> Result<(usize, usize)> {
+    let mut len = 0usize;
+    for (i, &byte) in bytes.iter().enumerate().take(10) {
+        len |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok((len, i + 1));
+        }
+    }
+    Err(malformed("truncated length"))
 }
 
 fn malformed(what: &str) -> Error {
@@ -117,19 +268,24 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Frame<'_>> {
         VALUE => Ok(Frame::Value(rest)),
         FAILED => Ok(Frame::Failed(rest)),
         ROOT_VALUE | ROOT_PANIC => {
-            let (type_name, rest) = take_str(rest)?;
-            let (method, payload) = take_str(rest)?;
+            let (type_name, rest) = take_part(rest)?;
+            let (method, payload) = take_part(rest)?;
             Ok(Frame::Root {
-                label: Label { type_name, method },
+                label: Some(SentLabel { type_name, method }),
                 panicked: kind == ROOT_PANIC,
                 payload,
             })
         }
+        ROOT_VALUE_AGAIN => Ok(Frame::Root {
+            label: None,
+            panicked: false,
+            payload: rest,
+        }),
         other => Err(malformed(&format!("unknown message kind {other}"))),
     }
 }
 
-fn take_str(bytes: &[u8]) -> Result<(&str, &[u8])> {
+fn take_part(bytes: &[u8]) -> Result<(&[u8], &[u8])> {
     let short = || malformed("truncated label");
     let len_bytes: [u8; 4] = bytes
         .get(..4)
@@ -137,20 +293,33 @@ fn take_str(bytes: &[u8]) -> Result<(&str, &[u8])> {
         .try_into()
         .map_err(|_| short())?;
     let len = u32::from_le_bytes(len_bytes) as usize;
-    let text = bytes.get(4..4 + len).ok_or_else(short)?;
-    let text = std::str::from_utf8(text).map_err(|_| malformed("label is not UTF-8"))?;
-    Ok((text, &bytes[4 + len..]))
+    let part = bytes.get(4..4 + len).ok_or_else(short)?;
+    Ok((part, &bytes[4 + len..]))
 }
 
 /// Opens a message sent by a plain collective (`call` names it for desync errors).
 pub(crate) fn open<T: DeserializeOwned>(bytes: &[u8], call: &str, sender: usize) -> Result<T> {
+    open_broadcast(bytes, call, sender, &LastLabel::default())
+}
+
+/// As [`open`], for a broadcast on a communicator whose last `#[root_process]` label is `last`
+/// (kept up to date if the message turns out to be a `#[root_process]` frame).
+pub(crate) fn open_broadcast<T: DeserializeOwned>(
+    bytes: &[u8],
+    call: &str,
+    sender: usize,
+    last: &LastLabel,
+) -> Result<T> {
     match parse(bytes)? {
         Frame::Value(payload) => codec::decode(payload),
         Frame::Failed(payload) => Err(codec::decode(payload)?),
         Frame::Root { label, .. } => Err(Error::Desync {
             this_rank: call.into(),
             root: sender,
-            root_call: format!("{label} (a `#[root_process]` method)"),
+            root_call: last.receive(label, |label| match label {
+                Some(label) => format!("{label} (a `#[root_process]` method)"),
+                None => "a `#[root_process]` method".into(),
+            }),
         }),
     }
 }
@@ -159,7 +328,7 @@ pub(crate) fn open<T: DeserializeOwned>(bytes: &[u8], call: &str, sender: usize)
 mod tests {
     use super::*;
 
-    const LABEL: Label<'static> = Label {
+    const LABEL: Label = Label {
         type_name: "my::Index",
         method: "count",
     };
@@ -178,14 +347,16 @@ mod tests {
     #[test]
     fn root_frames_carry_their_label() -> Result<()> {
         let mut bytes = Vec::new();
-        root_value_into(&mut bytes, LABEL, |out| codec::encode_into(&7u8, out))?;
+        root_value_into(&mut bytes, LABEL, false, |out| {
+            codec::encode_into(&7u8, out)
+        })?;
         match parse(&bytes)? {
             Frame::Root {
                 label,
                 panicked,
                 payload,
             } => {
-                assert_eq!((label, panicked), (LABEL, false));
+                assert!(label.is_some_and(|l| l.is(LABEL)) && !panicked);
                 assert_eq!(codec::decode::<u8>(payload)?, 7);
             }
             other => panic!("unexpected frame {other:?}"),
@@ -209,6 +380,41 @@ mod tests {
             err.to_string().contains("my::Index::count") && err.to_string().contains("Comm::bcast"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn lengths_round_trip() -> Result<()> {
+        for len in [0usize, 1, 127, 128, 300, 1 << 20, usize::MAX] {
+            let mut out = vec![];
+            put_len(&mut out, len);
+            assert_eq!(take_len(&out)?, (len, out.len()));
+        }
+        assert!(take_len(&[0x80]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_repeated_label_is_sent_once_and_checked_every_time() {
+        let (sender, receiver) = (LastLabel::default(), LastLabel::default());
+        let other = Label {
+            type_name: "my::Index",
+            method: "len",
+        };
+        assert!(!sender.note_sent(LABEL));
+        assert!(sender.note_sent(LABEL));
+        let full = SentLabel {
+            type_name: LABEL.type_name.as_bytes(),
+            method: LABEL.method.as_bytes(),
+        };
+        let is = |label: Label| move |sent: Option<SentLabel<'_>>| sent.map(|s| s.is(label));
+        assert_eq!(receiver.receive(Some(full), is(LABEL)), Some(true));
+        assert_eq!(receiver.receive(None, is(LABEL)), Some(true));
+        assert_eq!(receiver.receive(None, is(other)), Some(false));
+        assert_eq!(
+            receiver.receive(None, |s| s.map(|s| s.to_string())),
+            Some("my::Index::count".into())
+        );
+        assert_eq!(LastLabel::default().receive(None, is(LABEL)), None);
     }
 
     #[test]

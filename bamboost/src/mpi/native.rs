@@ -1,6 +1,7 @@
 //! The MPI back end: initialisation, the abort-on-panic hook, and the byte and buffer transfers
 //! that [`Comm`](crate::Comm) builds its collectives on. Compiled only with the `mpi` feature.
 
+use super::message::{self, LastLabel};
 use super::op::OpKind;
 use super::scalar::Scalar;
 use super::scope;
@@ -10,10 +11,18 @@ use rsmpi::datatype::{Partition, PartitionMut};
 use rsmpi::topology::{Color, SimpleCommunicator};
 use rsmpi::traits::*;
 use std::mem::ManuallyDrop;
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once, OnceLock, Weak};
 
 /// An MPI communicator owned by bamboost.
-pub(crate) struct MpiComm(ManuallyDrop<SimpleCommunicator>);
+pub(crate) struct MpiComm {
+    comm: ManuallyDrop<SimpleCommunicator>,
+    /// This process's rank and the communicator's size, fixed for its lifetime.
+    rank: usize,
+    size: usize,
+    /// Shared by every handle of the same MPI communicator in this process.
+    history: Arc<History>,
+}
 
 // SAFETY: bamboost only uses MPI after checking that the library runs with
 // `MPI_THREAD_MULTIPLE` (see `ensure_initialized`), the level at which any thread may call MPI on
@@ -29,14 +38,101 @@ impl Drop for MpiComm {
         // process is ending and the handle is simply forgotten.
         if !rsmpi::is_finalized() {
             // SAFETY: the field is never used again after this drop.
-            unsafe { ManuallyDrop::drop(&mut self.0) }
+            unsafe { ManuallyDrop::drop(&mut self.comm) }
         }
+    }
+}
+
+/// The longest broadcast header: Open MPI's inline-send limit.
+const MAX_HEADER: usize = 256;
+/// The shortest broadcast header: enough for any length prefix.
+const MIN_HEADER: usize = 16;
+/// How many recent messages size the next header.
+const WINDOW: usize = 16;
+
+/// What every rank remembers of the broadcasts on one communicator, to keep the messages short:
+///
+/// - the header sizes the last [`WINDOW`] messages needed: the next header is the largest of
+///   them;
+/// - the label of the last `#[root_process]` message, which a repeated call leaves out.
+///
+/// Every rank receives every broadcast, in the same order, so every rank remembers the same
+/// things and picks the same header size without talking to the others (a broadcast's sizes
+/// must match). Handles of one MPI communicator share one record, so that a program mixing,
+/// say, `Comm::world()` and `Comm::mpi_world()` stays consistent.
+pub(crate) struct History {
+    needed: [AtomicU16; WINDOW],
+    next: AtomicUsize,
+    header: AtomicUsize,
+    last_label: LastLabel,
+}
+
+/// A raw MPI communicator handle, as a registry key.
+#[derive(PartialEq)]
+struct Handle(rsmpi::ffi::MPI_Comm);
+
+// SAFETY: the handle is only compared, never used to call MPI.
+unsafe impl Send for Handle {}
+
+impl History {
+    /// The record of the MPI communicator `comm`, shared with its other live handles.
+    fn of(comm: &SimpleCommunicator) -> Arc<History> {
+        static RECORDS: Mutex<Vec<(Handle, Weak<History>)>> = Mutex::new(Vec::new());
+        let key = Handle(comm.as_raw());
+        let mut records = RECORDS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        records.retain(|(_, record)| record.strong_count() > 0);
+        if let Some(record) = records
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, record)| record.upgrade())
+        {
+            return record;
+        }
+        let record = Arc::new(History {
+            needed: std::array::from_fn(|_| AtomicU16::new(0)),
+            next: AtomicUsize::new(0),
+            header: AtomicUsize::new(MIN_HEADER),
+            last_label: LastLabel::default(),
+        });
+        records.push((key, Arc::downgrade(&record)));
+        record
+    }
+
+    /// The size of the next broadcast header, in `MIN_HEADER..=MAX_HEADER`.
+    fn header(&self) -> usize {
+        self.header.load(Ordering::Relaxed)
+    }
+
+    /// Records that a message needed `bytes` of header. Broadcasts on one communicator are
+    /// ordered (MPI requires it), so plain atomic loads and stores suffice.
+    fn record(&self, bytes: usize) {
+        let slot = self.next.load(Ordering::Relaxed);
+        self.needed[slot].store(bytes.min(MAX_HEADER) as u16, Ordering::Relaxed);
+        self.next.store((slot + 1) % WINDOW, Ordering::Relaxed);
+        let largest = self
+            .needed
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0);
+        self.header.store(
+            usize::from(largest).clamp(MIN_HEADER, MAX_HEADER),
+            Ordering::Relaxed,
+        );
     }
 }
 
 impl MpiComm {
     pub(crate) fn new(comm: SimpleCommunicator) -> Self {
-        MpiComm(ManuallyDrop::new(comm))
+        let history = History::of(&comm);
+        MpiComm {
+            rank: comm.rank() as usize,
+            size: comm.size() as usize,
+            comm: ManuallyDrop::new(comm),
+            history,
+        }
     }
 
     pub(crate) fn world() -> Self {
@@ -49,56 +145,68 @@ impl MpiComm {
 
     /// The wrapped rsmpi communicator.
     pub(crate) fn raw(&self) -> &SimpleCommunicator {
-        &self.0
+        &self.comm
     }
 
     pub(crate) fn rank(&self) -> usize {
-        self.0.rank() as usize
+        self.rank
+    }
+
+    /// The label of the last `#[root_process]` message on this communicator.
+    pub(crate) fn last_label(&self) -> &LastLabel {
+        &self.history.last_label
     }
 
     pub(crate) fn size(&self) -> usize {
-        self.0.size() as usize
+        self.size
     }
 
     pub(crate) fn same_as(&self, other: &MpiComm) -> bool {
-        self.0.as_raw() == other.0.as_raw()
+        self.comm.as_raw() == other.comm.as_raw()
     }
 
     pub(crate) fn barrier(&self) {
-        self.0.barrier();
+        self.comm.barrier();
     }
 
     /// Broadcasts the byte message in `bytes` from `root`; on the other ranks `bytes` is
-    /// replaced by it (its allocation is reused). Messages up to `INLINE` bytes travel in one
-    /// broadcast of a fixed header; longer ones need a second broadcast of the rest. The header
-    /// stays within Open MPI's 256-byte inline-send limit, above which a broadcast costs several
-    /// times more.
+    /// replaced by it (its allocation is reused).
+    ///
+    /// One broadcast of a header carries the length and as much of the message as fits; a
+    /// longer message needs a second broadcast of the rest. The header is as long as the
+    /// longest of the communicator's recent messages needed (see [`History`]), so a short
+    /// message costs one short broadcast, and at most 256 bytes: Open MPI sends up to that
+    /// inline, and a longer broadcast costs several times more.
     pub(crate) fn bcast_bytes(&self, root: usize, bytes: &mut Vec<u8>) {
-        const HEADER: usize = 256;
-        const INLINE: usize = HEADER - 8;
-        let process = self.0.process_at_rank(root as i32);
-        let mut head = [0u8; HEADER];
-        if self.rank() == root {
-            let inline = bytes.len().min(INLINE);
-            head[..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
-            head[8..8 + inline].copy_from_slice(&bytes[..inline]);
+        let header = self.history.header();
+        let process = self.comm.process_at_rank(root as i32);
+        let mut buffer = [0u8; MAX_HEADER];
+        let head = &mut buffer[..header];
+        let (len, prefix) = if self.rank == root {
+            let (len_bytes, prefix) = message::encode_len(bytes.len());
+            head[..prefix].copy_from_slice(&len_bytes[..prefix]);
+            let inline = bytes.len().min(header - prefix);
+            head[prefix..prefix + inline].copy_from_slice(&bytes[..inline]);
             process.broadcast_into(&mut head[..]);
-            if bytes.len() > INLINE {
-                process.broadcast_into(&mut bytes[INLINE..]);
+            if bytes.len() > inline {
+                process.broadcast_into(&mut bytes[inline..]);
             }
+            (bytes.len(), prefix)
         } else {
             process.broadcast_into(&mut head[..]);
-            let mut len_bytes = [0u8; 8];
-            len_bytes.copy_from_slice(&head[..8]);
-            let len = u64::from_le_bytes(len_bytes) as usize;
+            let (len, prefix) = message::take_len(head)
+                .unwrap_or_else(|e| panic!("bamboost: bad broadcast header: {e}"));
+            let inline = len.min(header - prefix);
             bytes.clear();
-            bytes.resize(len, 0);
-            let inline = len.min(INLINE);
-            bytes[..inline].copy_from_slice(&head[8..8 + inline]);
-            if len > INLINE {
-                process.broadcast_into(&mut bytes[INLINE..]);
+            bytes.extend_from_slice(&head[prefix..prefix + inline]);
+            if len > inline {
+                bytes.resize(len, 0);
+                process.broadcast_into(&mut bytes[inline..]);
             }
-        }
+            (len, prefix)
+        };
+        // Every rank records the same length, so every rank sizes the next header the same.
+        self.history.record(prefix + len);
     }
 
     /// Gathers one byte message per rank on `root`, in rank order.
@@ -106,7 +214,7 @@ impl MpiComm {
         let count = count_of(bytes.len())?;
         let anchor = [0u8];
         let bytes = real_address(bytes, &anchor);
-        let process = self.0.process_at_rank(root as i32);
+        let process = self.comm.process_at_rank(root as i32);
         if self.rank() != root {
             process.gather_into(&count);
             process.gather_varcount_into(bytes);
@@ -132,7 +240,7 @@ impl MpiComm {
         let mut all = receive_buffer::<u8>(total);
         {
             let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-            self.0.all_gather_varcount_into(bytes, &mut partition);
+            self.comm.all_gather_varcount_into(bytes, &mut partition);
         }
         Ok(split_messages(&all, &counts))
     }
@@ -143,7 +251,7 @@ impl MpiComm {
         root: usize,
         messages: Option<Vec<Vec<u8>>>,
     ) -> Result<Vec<u8>> {
-        let process = self.0.process_at_rank(root as i32);
+        let process = self.comm.process_at_rank(root as i32);
         let mut count = 0i32;
         match messages {
             Some(messages) => {
@@ -173,20 +281,20 @@ impl MpiComm {
     pub(crate) fn send_bytes(&self, dest: usize, tag: i32, bytes: &[u8]) {
         let anchor = [0u8];
         let bytes = real_address(bytes, &anchor);
-        self.0
+        self.comm
             .process_at_rank(dest as i32)
             .send_with_tag(bytes, tag);
     }
 
     pub(crate) fn recv_bytes(&self, source: usize, tag: i32) -> Vec<u8> {
-        self.0
+        self.comm
             .process_at_rank(source as i32)
             .receive_vec_with_tag::<u8>(tag)
             .0
     }
 
     pub(crate) fn bcast_into<T: Scalar>(&self, root: usize, buf: &mut [T]) {
-        self.0.process_at_rank(root as i32).broadcast_into(buf);
+        self.comm.process_at_rank(root as i32).broadcast_into(buf);
     }
 
     pub(crate) fn allgatherv<T: Scalar>(&self, local: &[T]) -> Result<Vec<T>> {
@@ -197,7 +305,7 @@ impl MpiComm {
         let mut all = receive_buffer::<T>(total);
         {
             let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-            self.0.all_gather_varcount_into(local, &mut partition);
+            self.comm.all_gather_varcount_into(local, &mut partition);
         }
         Ok(all)
     }
@@ -210,14 +318,14 @@ impl MpiComm {
             .map(|&c| count_of(c))
             .collect::<Result<Vec<i32>>>()?;
         let mut recv_counts = vec![0i32; self.size()];
-        self.0.all_to_all_into(&counts[..], &mut recv_counts[..]);
+        self.comm.all_to_all_into(&counts[..], &mut recv_counts[..]);
         let (send_displs, _) = displacements(&counts)?;
         let (recv_displs, total) = displacements(&recv_counts)?;
         let mut recv = receive_buffer::<T>(total);
         {
             let send = Partition::new(send, &counts[..], &send_displs[..]);
             let mut into = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
-            self.0.all_to_all_varcount_into(&send, &mut into);
+            self.comm.all_to_all_varcount_into(&send, &mut into);
         }
         Ok(recv)
     }
@@ -231,23 +339,25 @@ impl MpiComm {
             OpKind::Max => SystemOperation::max(),
             OpKind::Min => SystemOperation::min(),
         };
-        self.0.all_reduce_into(send, recv, op);
+        self.comm.all_reduce_into(send, recv, op);
     }
 
     /// `None` when `color` is `None` (`MPI_UNDEFINED`): this rank is in no new communicator.
     pub(crate) fn split(&self, color: Option<i32>, key: i32) -> Option<MpiComm> {
         let color = color.map_or_else(Color::undefined, Color::with_value);
-        self.0.split_by_color_with_key(color, key).map(MpiComm::new)
+        self.comm
+            .split_by_color_with_key(color, key)
+            .map(MpiComm::new)
     }
 
     pub(crate) fn dup(&self) -> MpiComm {
-        MpiComm::new(self.0.duplicate())
+        MpiComm::new(self.comm.duplicate())
     }
 
     fn allgather_counts(&self, len: usize) -> Result<Vec<i32>> {
         let count = count_of(len)?;
         let mut counts = vec![0i32; self.size()];
-        self.0.all_gather_into(&count, &mut counts[..]);
+        self.comm.all_gather_into(&count, &mut counts[..]);
         Ok(counts)
     }
 }

@@ -1,7 +1,7 @@
 //! Root-only execution with a broadcast result: the engine behind `#[root_process]`.
 
 use super::comm::{Comm, with_scratch};
-use super::message::{self, Frame, Label};
+use super::message::{self, Frame, Label, LastLabel};
 use super::scalar::{self, Scalar};
 use super::scope;
 use crate::codec;
@@ -63,7 +63,7 @@ const INLINE_NUMBERS: usize = 160;
 
 impl<T: Scalar> Transport<Vec<T>> for Numbers {
     fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
-        out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        message::put_len(out, value.len());
         let bytes = scalar::as_bytes(value);
         if bytes.len() <= INLINE_NUMBERS {
             out.extend_from_slice(bytes);
@@ -79,22 +79,12 @@ impl<T: Scalar> Transport<Vec<T>> for Numbers {
     }
 
     fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<T>> {
-        let truncated = || crate::Error::Codec {
-            action: "decode".into(),
-            type_name: std::any::type_name::<Vec<T>>().into(),
-            message: "truncated length".into(),
-        };
-        let len_bytes: [u8; 8] = payload
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(truncated)?;
-        let len = u64::from_le_bytes(len_bytes) as usize;
-        let mut value = scalar::zeroed_vec::<T>(len);
-        if std::mem::size_of_val(value.as_slice()) <= INLINE_NUMBERS {
-            scalar::copy_from_bytes(&mut value, payload.get(8..).ok_or_else(truncated)?)?;
-        } else {
-            comm.bcast_into(&mut value, 0)?;
+        let (len, used) = message::take_len(payload)?;
+        if len.saturating_mul(std::mem::size_of::<T>()) <= INLINE_NUMBERS {
+            return scalar::vec_from_bytes(&payload[used..], len);
         }
+        let mut value = scalar::zeroed_vec::<T>(len);
+        comm.bcast_into(&mut value, 0)?;
         Ok(value)
     }
 }
@@ -107,11 +97,7 @@ impl<T: Scalar> Transport<Vec<T>> for Numbers {
 /// - The other ranks receive the value; if rank 0 ran a different method, they panic with a
 ///   message naming both methods (the program is desynchronised and cannot go on).
 /// - Inside a root-only scope, or on a single rank, `body` simply runs.
-pub(crate) fn run<R, X: Transport<R>>(
-    comm: &Comm,
-    label: Label<'_>,
-    body: impl FnOnce() -> R,
-) -> R {
+pub(crate) fn run<R, X: Transport<R>>(comm: &Comm, label: Label, body: impl FnOnce() -> R) -> R {
     if comm.is_single() {
         return scope::self_scope(body);
     }
@@ -121,8 +107,9 @@ pub(crate) fn run<R, X: Transport<R>>(
         let text = match outcome {
             Ok(mut value) => {
                 let sent = with_scratch(|buffer| {
+                    let again = comm.last_label().is_some_and(|last| last.note_sent(label));
                     let framed =
-                        message::root_value_into(buffer, label, |out| X::frame(&value, out));
+                        message::root_value_into(buffer, label, again, |out| X::frame(&value, out));
                     if framed.is_ok() {
                         comm.bcast_message(0, buffer);
                     }
@@ -138,6 +125,10 @@ pub(crate) fn run<R, X: Transport<R>>(
             }
             Err(payload) => panic_text(payload.as_ref()),
         };
+        if let Some(last) = comm.last_label() {
+            // The receivers remember the label of this frame too.
+            last.note_sent(label);
+        }
         comm.bcast_message(0, &mut message::root_panic(label, &text));
         raise(comm, label, &text)
     } else {
@@ -149,20 +140,41 @@ pub(crate) fn run<R, X: Transport<R>>(
                     comm.rank()
                 )
             });
-            match frame {
-                Frame::Root { label: theirs, .. } if theirs != label => desync(comm, label, &format!("`{theirs}`")),
-                Frame::Root { panicked: true, payload, .. } => raise(comm, label, &String::from_utf8_lossy(payload)),
-                Frame::Root { payload, .. } => X::receive(comm, payload).unwrap_or_else(|e| {
-                    panic!("bamboost: rank {}: cannot read the result of `{label}` sent by rank 0: {e}", comm.rank())
-                }),
-                Frame::Value(_) | Frame::Failed(_) => desync(comm, label, "a plain collective such as `Comm::bcast`"),
+            let Frame::Root {
+                label: sent,
+                panicked,
+                payload,
+            } = frame
+            else {
+                desync(comm, label, "a plain collective such as `Comm::bcast`")
+            };
+            let fresh = LastLabel::default();
+            let checked =
+                comm.last_label()
+                    .unwrap_or(&fresh)
+                    .receive(sent, |theirs| match theirs {
+                        Some(theirs) if theirs.is(label) => Ok(()),
+                        Some(theirs) => Err(format!("`{theirs}`")),
+                        None => Err("a method this rank has no record of".into()),
+                    });
+            if let Err(theirs) = checked {
+                desync(comm, label, &theirs);
             }
+            if panicked {
+                raise(comm, label, &String::from_utf8_lossy(payload))
+            }
+            X::receive(comm, payload).unwrap_or_else(|e| {
+                panic!(
+                    "bamboost: rank {}: cannot read the result of `{label}` sent by rank 0: {e}",
+                    comm.rank()
+                )
+            })
         })
     }
 }
 
 /// Reports rank 0's panic on this rank, waits until every rank has reported it, and panics.
-fn raise(comm: &Comm, label: Label<'_>, text: &str) -> ! {
+fn raise(comm: &Comm, label: Label, text: &str) -> ! {
     // One write call per line, so that lines of different ranks never interleave mid-line.
     let line = format!(
         "bamboost: rank {}: rank 0 panicked in `{label}`: {text}\n",
@@ -175,7 +187,7 @@ fn raise(comm: &Comm, label: Label<'_>, text: &str) -> ! {
     panic!("rank 0 panicked in `{label}`: {text}");
 }
 
-fn desync(comm: &Comm, label: Label<'_>, theirs: &str) -> ! {
+fn desync(comm: &Comm, label: Label, theirs: &str) -> ! {
     panic!(
         "bamboost: ranks are out of step: rank {} called `{label}`, but rank 0 ran {theirs}; every rank must call the same `#[root_process]` methods in the same order",
         comm.rank()

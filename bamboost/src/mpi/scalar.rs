@@ -56,19 +56,22 @@ pub(crate) fn zeroed_vec<T: Scalar>(len: usize) -> Vec<T> {
     vec![unsafe { std::mem::zeroed::<T>() }; len]
 }
 
-/// Overwrites `data` with `bytes` (which must be exactly as long).
-pub(crate) fn copy_from_bytes<T: Scalar>(data: &mut [T], bytes: &[u8]) -> crate::Result<()> {
-    if std::mem::size_of_val(data) != bytes.len() {
+/// `len` scalars read from `bytes`, which must hold exactly that many.
+pub(crate) fn vec_from_bytes<T: Scalar>(bytes: &[u8], len: usize) -> crate::Result<Vec<T>> {
+    let mut data = Vec::<T>::with_capacity(len);
+    if std::mem::size_of::<T>().checked_mul(len) != Some(bytes.len()) {
         return Err(crate::Error::Codec {
             action: "decode".into(),
             type_name: std::any::type_name::<T>().into(),
-            message: format!("{} bytes for {} values", bytes.len(), data.len()),
+            message: format!("{} bytes for {len} values", bytes.len()),
         });
     }
-    // SAFETY: the lengths are equal (checked above), the regions cannot overlap (`data` is
-    // borrowed mutably), and any bit pattern is a valid primitive integer or float.
+    // SAFETY: the capacity holds `len` values, which is exactly `bytes.len()` bytes (checked
+    // above); the regions cannot overlap (`data` is new); any bit pattern is a valid primitive
+    // integer or float, so all `len` values are initialised by the copy.
     unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.as_mut_ptr().cast::<u8>(), bytes.len())
-    };
-    Ok(())
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.as_mut_ptr().cast::<u8>(), bytes.len());
+        data.set_len(len);
+    }
+    Ok(data)
 }
