@@ -185,19 +185,21 @@ pub(crate) fn write<T: Element>(
         comm, &dataset, indices, data, row_len, transfer, parallel, &errors,
     );
     drop(dataset);
-    // Every rank must agree before touching the links.
-    let duplicate = match &written {
+    // Every rank must agree before touching the links: 0 all went well, `u64::MAX` a rank
+    // failed, otherwise one more than a duplicated row.
+    let outcome = match &written {
         Ok(duplicate) => duplicate.map_or(0, |i| i + 1),
         Err(_) => u64::MAX,
     };
-    let duplicate = comm.allreduce(duplicate, Max)?;
-    if duplicate > 0 {
+    let outcome = comm.allreduce(outcome, Max)?;
+    if outcome > 0 {
         parent.unlink(&partial).map_err(hdf5_error)?;
         written?;
-        return Err(shape_error(format!(
-            "global row {} is given more than once",
-            duplicate - 1
-        )));
+        return Err(shape_error(if outcome == u64::MAX {
+            "the write failed on another rank".into()
+        } else {
+            format!("global row {} is given more than once", outcome - 1)
+        }));
     }
     if parent.link_exists(name) {
         parent.unlink(name).map_err(hdf5_error)?;
@@ -300,7 +302,6 @@ impl Plan {
                 .map_err(|_| (errors.shape)(format!("more than {} rows on one rank", u32::MAX)))?;
             next[b] += 1;
         }
-        drop(next);
         let bytes = element::as_bytes(data);
         let mut send = Vec::new();
         let mut counts = vec![0usize; self.size];

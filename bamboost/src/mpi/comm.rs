@@ -321,8 +321,6 @@ impl Comm {
         }
     }
 
-    /// Broadcasts the framed message in `bytes` from `root`; on the other ranks `bytes` is
-    /// replaced by it.
     /// The label of the last `#[root_process]` message broadcast on this communicator, for the
     /// MPI back end outside a root-only scope (the only case where messages travel).
     pub(crate) fn last_label(&self) -> Option<&super::message::LastLabel> {
@@ -333,6 +331,8 @@ impl Comm {
         }
     }
 
+    /// Broadcasts the framed message in `bytes` from `root`; on the other ranks `bytes` is
+    /// replaced by it.
     pub(crate) fn bcast_message(&self, root: usize, bytes: &mut Vec<u8>) {
         match self.route() {
             #[cfg(feature = "mpi")]
