@@ -29,6 +29,7 @@
 //! Rank 0 prints a Markdown table of the medians and a `SUMMARY` line of ratios. Other modes:
 //!
 //! - `--ab`: only `bamboost` and the two `C API` series (the comparison with the C API).
+//! - `--scatter`: only `bamboost` and `scattered` (the scattered / contiguous ratio).
 //! - `--breakdown [--reuse]`: a replica of the first, single-exchange scattered write (before the
 //!   rounds), timed step by step with the minor page faults of each step; `--reuse` keeps its
 //!   buffers between writes.
@@ -85,6 +86,16 @@ impl Series {
             Series::Fs { sync: true } => "std::fs + sync_all",
         }
     }
+}
+
+/// Which series a throughput run measures.
+#[derive(Clone, Copy, PartialEq)]
+enum Only {
+    All,
+    /// `--ab`: bamboost and the C API.
+    CApi,
+    /// `--scatter`: bamboost contiguous and scattered.
+    Scattered,
 }
 
 /// This rank's share of the array and what every series needs to write it.
@@ -360,7 +371,7 @@ fn arg(name: &str) -> Option<String> {
 }
 
 /// Times every series at one size and prints its rows; returns nothing, rank 0 prints.
-fn throughput(comm: &Comm, dir: &Path, mib: usize, samples: usize, ab: bool) {
+fn throughput(comm: &Comm, dir: &Path, mib: usize, samples: usize, only: Only) {
     let local = Local::new(comm, mib * (1 << 20) / (ROW * 8), true);
     let capi = Series::Capi {
         mpio: comm.size() > 1,
@@ -381,12 +392,14 @@ fn throughput(comm: &Comm, dir: &Path, mib: usize, samples: usize, ab: bool) {
         Series::Fs { sync: false },
         Series::Fs { sync: true },
     ];
-    if ab {
+    if only == Only::CApi {
         let never = Series::Capi {
             mpio: true,
             fill: false,
         };
         series = vec![Series::Bamboost, capi, never];
+    } else if only == Only::Scattered {
+        series = vec![Series::Bamboost, Series::Scattered];
     } else if comm.size() == 1 {
         series.insert(
             2,
@@ -728,9 +741,16 @@ fn main() {
             );
             println!("|---:|---:|---|---:|---:|---:|---:|");
         }
-        let ab = std::env::args().any(|a| a == "--ab");
+        let flag = |f: &str| std::env::args().any(|a| a == f);
+        let only = if flag("--ab") {
+            Only::CApi
+        } else if flag("--scatter") {
+            Only::Scattered
+        } else {
+            Only::All
+        };
         for &m in &mib {
-            throughput(&comm, &path, m, samples, ab);
+            throughput(&comm, &path, m, samples, only);
         }
     }
     comm.barrier();

@@ -230,45 +230,51 @@ fn round_bytes() -> usize {
     })
 }
 
-/// How a scattered write moves rows. The global rows are cut into rounds of `size × sub` rows;
-/// in each round, rank `r` owns the `r`-th piece of `sub` rows. In a round, every rank sends
-/// each owner the rows that fall into the owner's piece (one `alltoallv`), and the owners write
-/// their pieces, now complete: one collective write of one contiguous stretch of the dataset
-/// (a stretch with holes would make MPI-IO read the file to fill them).
+/// How a scattered write moves rows. The global rows are cut into sub-blocks of `sub` rows (a
+/// power of two, so that a row's sub-block and offset in it are a shift and a mask); sub-block
+/// `b` belongs to round `b / size` and rank `b % size`. In a round, every rank sends each owner
+/// the rows that fall into the owner's sub-block (one `alltoallv`; its own rows it copies
+/// directly), and the owners write their sub-blocks, now complete, each as one contiguous stretch
+/// of the dataset (a stretch with holes would make MPI-IO read the file to fill them).
 struct Plan {
     size: usize,
     global_len: usize,
-    sub: usize,
+    /// log2 of the rows per sub-block.
+    shift: u32,
     rounds: usize,
 }
 
 impl Plan {
     fn new(comm: &Comm, global_len: usize, row_bytes: usize, round_bytes: usize) -> Plan {
         let size = comm.size();
-        let sub = (round_bytes / row_bytes.max(1)).clamp(1, global_len.div_ceil(size).max(1));
+        let wanted = (round_bytes / row_bytes.max(1)).clamp(1, global_len.div_ceil(size).max(1));
+        // The largest power of two not above `wanted`; offsets must fit in a `u32`.
+        let shift = (usize::BITS - 1 - wanted.leading_zeros()).min(31);
         Plan {
             size,
             global_len,
-            sub,
-            rounds: global_len.div_ceil(sub * size).max(1),
+            shift,
+            rounds: global_len.div_ceil(size << shift).max(1),
         }
     }
 
-    /// The bucket of a global row: its round, then its owner.
-    fn bucket(&self, index: u64) -> usize {
-        let index = index as usize;
-        let round = index / (self.sub * self.size);
-        let owner = index % (self.sub * self.size) / self.sub;
-        round * self.size + owner
+    /// The sub-block of a global row (round × size + owner).
+    fn sub_block_of(&self, index: u64) -> usize {
+        (index >> self.shift) as usize
     }
 
-    /// The global rows `rank` owns in `round`: first row and count (possibly 0).
-    fn sub_block(&self, rank: usize, round: usize) -> (usize, usize) {
-        let first = ((round * self.size + rank) * self.sub).min(self.global_len);
-        (first, self.sub.min(self.global_len - first))
+    /// A global row's position in its sub-block.
+    fn offset_of(&self, index: u64) -> u32 {
+        (index & ((1 << self.shift) - 1)) as u32
     }
 
-    /// Runs every round; returns a global row this rank received twice, if any.
+    /// The global rows of sub-block `b`: first row and count (possibly 0).
+    fn rows_of(&self, b: usize) -> (usize, usize) {
+        let first = (b << self.shift).min(self.global_len);
+        (first, (1usize << self.shift).min(self.global_len - first))
+    }
+
+    /// Runs every round; returns a global row given twice, if this rank saw one.
     #[allow(clippy::too_many_arguments)] // The pieces of one collective call, passed through once.
     fn write<T: Element>(
         &self,
@@ -281,66 +287,90 @@ impl Plan {
         parallel: bool,
         errors: &Errors<'_>,
     ) -> Result<Option<u64>> {
+        let rank = comm.rank();
         let row_bytes = row_len * std::mem::size_of::<T>();
-        // A record is the row's offset in its sub-block (4 bytes: `sub` is far below 2^32),
-        // then the row.
+        // A record is the row's offset in its sub-block (4 bytes: a sub-block holds fewer
+        // than 2^32 rows), then the row.
         let record = 4 + row_bytes;
-        // The local rows sorted by bucket (a counting sort): 4 bytes per row.
-        let buckets = self.rounds * self.size;
-        let mut starts = vec![0usize; buckets + 1];
+        // The local rows sorted by sub-block (a counting sort, stable: in each sub-block the
+        // rows keep their local order, so reading them walks the local data forward).
+        let blocks = self.rounds * self.size;
+        let mut starts = vec![0usize; blocks + 1];
         for &index in indices {
-            starts[self.bucket(index) + 1] += 1;
+            starts[self.sub_block_of(index) + 1] += 1;
         }
-        for b in 0..buckets {
+        for b in 0..blocks {
             starts[b + 1] += starts[b];
         }
+        let too_many = || (errors.shape)(format!("more than {} rows on one rank", u32::MAX));
         let mut order = vec![0u32; indices.len()];
         let mut next = starts.clone();
         for (row, &index) in indices.iter().enumerate() {
-            let b = self.bucket(index);
-            order[next[b]] = u32::try_from(row)
-                .map_err(|_| (errors.shape)(format!("more than {} rows on one rank", u32::MAX)))?;
+            let b = self.sub_block_of(index);
+            order[next[b]] = u32::try_from(row).map_err(|_| too_many())?;
             next[b] += 1;
         }
+        drop(next);
         let bytes = element::as_bytes(data);
-        let mut send = Vec::new();
+        let local_rows = |b: usize| &order[starts[b]..starts[b + 1]];
+        let (mut send, mut received) = (Vec::new(), Vec::new());
         let mut counts = vec![0usize; self.size];
-        let mut block: Vec<T> = Vec::new();
-        let mut seen = Vec::new();
+        let (mut block, mut seen) = (Vec::<T>::new(), Vec::<u64>::new());
         let mut duplicate = None;
         for round in 0..self.rounds {
-            send.clear();
+            let mine = round * self.size + rank;
             for (owner, count) in counts.iter_mut().enumerate() {
-                let bucket = round * self.size + owner;
-                let rows = &order[starts[bucket]..starts[bucket + 1]];
-                *count = rows.len() * record;
-                let (first, _) = self.sub_block(owner, round);
-                for &row in rows {
+                let b = round * self.size + owner;
+                *count = if b == mine {
+                    0
+                } else {
+                    local_rows(b).len() * record
+                };
+            }
+            let len = counts.iter().sum();
+            send.clear();
+            send.reserve_exact(len);
+            send.resize(len, 0);
+            let mut records = send.chunks_exact_mut(record);
+            for owner in (0..self.size).filter(|&owner| owner != rank) {
+                for (&row, out) in local_rows(round * self.size + owner)
+                    .iter()
+                    .zip(&mut records)
+                {
                     let row = row as usize;
-                    let offset = (indices[row] as usize - first) as u32;
-                    send.extend_from_slice(&offset.to_le_bytes());
-                    send.extend_from_slice(&bytes[row * row_bytes..(row + 1) * row_bytes]);
+                    out[..4].copy_from_slice(&self.offset_of(indices[row]).to_le_bytes());
+                    out[4..].copy_from_slice(&bytes[row * row_bytes..(row + 1) * row_bytes]);
                 }
             }
-            let received = comm.alltoallv(&send, &counts)?;
-            let (first, rows) = self.sub_block(comm.rank(), round);
-            block.clear();
+            comm.alltoallv_into(&send, &counts, &mut received)?;
+            let (first, rows) = self.rows_of(mine);
+            let own = local_rows(mine);
+            block.reserve_exact((rows * row_len).saturating_sub(block.len()));
             block.resize(rows * row_len, T::FILL);
+            if received.len() / record + own.len() != rows {
+                // Some rows are missing (or given twice): those left unwritten hold the fill.
+                block.fill(T::FILL);
+            }
             seen.clear();
-            seen.resize(rows, false);
+            seen.resize(rows.div_ceil(64), 0);
+            let mut place = |offset: usize, row: &[u8]| {
+                let (word, bit) = (offset / 64, 1u64 << (offset % 64));
+                if seen[word] & bit != 0 {
+                    duplicate = Some((first + offset) as u64);
+                }
+                seen[word] |= bit;
+                element::copy_from_bytes(&mut block[offset * row_len..][..row_len], row);
+            };
+            for &row in own {
+                let row = row as usize;
+                let offset = self.offset_of(indices[row]) as usize;
+                place(offset, &bytes[row * row_bytes..(row + 1) * row_bytes]);
+            }
             for chunk in received.chunks_exact(record) {
                 let mut offset = [0u8; 4];
                 offset.copy_from_slice(&chunk[..4]);
-                let row = u32::from_le_bytes(offset) as usize;
-                if std::mem::replace(&mut seen[row], true) {
-                    duplicate = Some((first + row) as u64);
-                }
-                element::copy_from_bytes(
-                    &mut block[row * row_len..(row + 1) * row_len],
-                    &chunk[4..],
-                );
+                place(u32::from_le_bytes(offset) as usize, &chunk[4..]);
             }
-            drop(received);
             raw::write_rows(dataset, first, rows, &block, transfer, parallel)
                 .map_err(errors.hdf5)?;
         }

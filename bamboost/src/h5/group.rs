@@ -429,7 +429,7 @@ impl<'f> Group<'f, Write> {
     /// - `indices: Some(global_rows)` (scattered, e.g. a degree-of-freedom map): local row `i`
     ///   goes to global row `global_rows[i]`, in any order and with any gaps; the global length
     ///   is the largest index over all ranks plus one. The rows are exchanged between ranks in
-    ///   rounds of about 16 MiB per rank (environment variable `BAMBOOST_SCATTER_ROUND_BYTES`),
+    ///   rounds of at most 16 MiB per rank (environment variable `BAMBOOST_SCATTER_ROUND_BYTES`),
     ///   so that each round is one collective write of a contiguous stretch and memory stays
     ///   bounded. Rows no rank gives hold [`Element::FILL`]: NaN for floats, 0 for integers,
     ///   `false` for bools. The new rows replace an existing dataset only once every rank has

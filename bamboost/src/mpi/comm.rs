@@ -682,6 +682,28 @@ impl Comm {
     ///
     /// Collective.
     pub fn alltoallv<T: Scalar>(&self, send: &[T], counts: &[usize]) -> Result<Vec<T>> {
+        let mut recv = Vec::new();
+        self.alltoallv_into(send, counts, &mut recv)?;
+        Ok(recv)
+    }
+
+    /// As [`alltoallv`](Self::alltoallv), into `recv` (cleared first), so that repeated
+    /// exchanges reuse one buffer.
+    ///
+    /// # Errors
+    ///
+    /// As [`alltoallv`](Self::alltoallv); `recv` is then empty.
+    ///
+    /// # MPI
+    ///
+    /// Collective.
+    pub fn alltoallv_into<T: Scalar>(
+        &self,
+        send: &[T],
+        counts: &[usize],
+        recv: &mut Vec<T>,
+    ) -> Result<()> {
+        recv.clear();
         let invalid = (counts.len() != self.size() || counts.iter().sum::<usize>() != send.len())
             .then(|| {
                 format!(
@@ -701,11 +723,14 @@ impl Comm {
                 if let Some(message) = problems.into_iter().flatten().next() {
                     return Err(Error::InvalidCounts { message });
                 }
-                m.alltoallv(send, counts)
+                m.alltoallv_into(send, counts, recv)
             }
             _ => match invalid {
                 Some(message) => Err(Error::InvalidCounts { message }),
-                None => Ok(send.to_vec()),
+                None => {
+                    recv.extend_from_slice(send);
+                    Ok(())
+                }
             },
         }
     }

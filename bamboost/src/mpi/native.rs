@@ -310,7 +310,12 @@ impl MpiComm {
         Ok(all)
     }
 
-    pub(crate) fn alltoallv<T: Scalar>(&self, send: &[T], counts: &[usize]) -> Result<Vec<T>> {
+    pub(crate) fn alltoallv_into<T: Scalar>(
+        &self,
+        send: &[T],
+        counts: &[usize],
+        recv: &mut Vec<T>,
+    ) -> Result<()> {
         let anchor = [zeroed::<T>()];
         let send = real_address(send, &anchor);
         let counts = counts
@@ -321,13 +326,17 @@ impl MpiComm {
         self.comm.all_to_all_into(&counts[..], &mut recv_counts[..]);
         let (send_displs, _) = displacements(&counts)?;
         let (recv_displs, total) = displacements(&recv_counts)?;
-        let mut recv = receive_buffer::<T>(total);
+        // Reused: zeroing memory already touched is cheap, fresh pages are not.
+        recv.clear();
+        recv.reserve_exact(total.max(1));
+        recv.resize(total.max(1), zeroed::<T>());
         {
             let send = Partition::new(send, &counts[..], &send_displs[..]);
             let mut into = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
             self.comm.all_to_all_varcount_into(&send, &mut into);
         }
-        Ok(recv)
+        recv.truncate(total);
+        Ok(())
     }
 
     pub(crate) fn allreduce_into<T: Scalar>(&self, send: &[T], recv: &mut [T], op: OpKind) {
