@@ -878,6 +878,11 @@ mod tests {
             c.alltoallv(&[4u16, 5], &[1]),
             Err(Error::InvalidCounts { .. })
         ));
+        let mut kept = vec![9u16; 5];
+        c.alltoallv_into(&[4u16, 5], &[2], &mut kept)?;
+        assert_eq!(kept, [4, 5]);
+        assert!(c.alltoallv_into(&[4u16], &[2], &mut kept).is_err());
+        assert!(kept.is_empty());
         let mut out = [0i64; 2];
         c.allreduce_into(&[5, 6], &mut out, Sum)?;
         assert_eq!(out, [5, 6]);
