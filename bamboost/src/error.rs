@@ -238,6 +238,22 @@ pub enum Error {
         message: String,
     },
 
+    /// A directory holds no collection identifier file (`.bamboost-collection-<UID>`).
+    #[error("{} is not a collection: it holds no `.bamboost-collection-<UID>` file", path.display())]
+    NotACollection {
+        /// The directory.
+        path: PathBuf,
+    },
+
+    /// A collection's identifier file is not valid YAML metadata; it is left as it is.
+    #[error("invalid collection metadata in {}: {message}", path.display())]
+    CollectionMetadata {
+        /// The identifier file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A UID or simulation name does not have the expected form.
     #[error("invalid {what} `{value}`: {reason}")]
     InvalidUid {

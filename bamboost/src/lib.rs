@@ -59,6 +59,7 @@
 extern crate self as bamboost;
 
 mod codec;
+pub mod collection;
 pub mod config;
 mod error;
 pub mod h5;

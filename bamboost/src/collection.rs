@@ -1,0 +1,757 @@
+//! Collections: a directory of simulations, identified by a `.bamboost-collection-<UID>` file
+//! that also holds the collection's metadata as YAML — the layout of Python bamboost 0.14, so
+//! both open the same collections.
+//!
+//! ```
+//! use bamboost::collection::Collection;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let collection = Collection::open(dir.path())?; // created: directory and identifier file
+//! let again = Collection::open(dir.path())?; // opened: the same UID
+//! assert_eq!(collection.uid(), again.uid());
+//!
+//! let mut metadata = collection.metadata()?;
+//! metadata.set_description(Some("parameter sweep of the heat equation"));
+//! metadata.add_alias("heat");
+//! collection.save_metadata(&metadata)?;
+//! assert_eq!(again.metadata()?.aliases(), ["heat"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::error::{Error, Result};
+use crate::mpi::{CommSlot, HasComm};
+use crate::uid::CollectionUid;
+use crate::{Comm, root_process};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::path::{Path, PathBuf};
+
+/// A YAML value of the metadata (re-exported so callers need not depend on the YAML crate).
+pub use serde_norway::Value as YamlValue;
+
+/// Start of the identifier file's name; the collection's UID follows.
+pub const IDENTIFIER_PREFIX: &str = ".bamboost-collection-";
+
+/// The file in a simulation directory that makes it a simulation.
+const DATA_FILE: &str = "data.h5";
+
+/// A collection of simulations: a directory holding `.bamboost-collection-<UID>` and one
+/// subdirectory per simulation.
+///
+/// The communicator is resolved at use time from the collection's [`CommSlot`]: the world
+/// communicator unless one is set, and `self_comm` inside a root-only scope.
+///
+/// # MPI
+///
+/// [`Collection::open`] and [`Collection::open_existing`] are collective; the other methods are
+/// root-only (they run on rank 0 and every rank returns the same value) unless their
+/// documentation says otherwise.
+#[derive(Debug)]
+pub struct Collection {
+    path: PathBuf,
+    uid: CollectionUid,
+    /// The identifier file as found (its UID part may be in lower case).
+    identifier: PathBuf,
+    comm: CommSlot,
+}
+
+impl HasComm for Collection {
+    fn comm(&self) -> Comm {
+        self.comm.get()
+    }
+}
+
+impl Collection {
+    /// Opens the collection in directory `path`, creating the directory and its identifier
+    /// file (with a new UID made on rank 0) if needed. Uses the world communicator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the directory or the identifier file cannot be created or read;
+    /// [`Error::InvalidUid`] if the identifier file's name holds no valid UID.
+    ///
+    /// # MPI
+    ///
+    /// Collective: every rank gets the same UID.
+    pub fn open(path: impl AsRef<Path>) -> Result<Collection> {
+        Collection::open_in(path, CommSlot::new(), true)
+    }
+
+    /// As [`Collection::open`], with the given communicator slot (see
+    /// [`CommSlot`]): the collection and everything opened from it use it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Collection::open`].
+    ///
+    /// # MPI
+    ///
+    /// Collective on the slot's communicator.
+    pub fn open_with(path: impl AsRef<Path>, comm: CommSlot) -> Result<Collection> {
+        Collection::open_in(path, comm, true)
+    }
+
+    /// Opens an existing collection; nothing is created.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotACollection`] if `path` holds no identifier file; otherwise as
+    /// [`Collection::open`].
+    ///
+    /// # MPI
+    ///
+    /// Collective.
+    pub fn open_existing(path: impl AsRef<Path>, comm: CommSlot) -> Result<Collection> {
+        Collection::open_in(path, comm, false)
+    }
+
+    fn open_in(path: impl AsRef<Path>, comm: CommSlot, create: bool) -> Result<Collection> {
+        let path = std::path::absolute(path.as_ref()).map_err(|e| io(path.as_ref(), e))?;
+        let world = comm.try_get()?;
+        let found = world.bcast_from(0, || find_identifier(&path, create))??;
+        let identifier = match found {
+            Some(identifier) => identifier,
+            None if !create => return Err(Error::NotACollection { path }),
+            None => {
+                let uid = CollectionUid::generate(&world)?;
+                world.bcast_from(0, || write_identifier(&path, &uid))??
+            }
+        };
+        Ok(Collection {
+            uid: uid_of(&identifier)?,
+            path,
+            identifier,
+            comm,
+        })
+    }
+
+    /// The collection's UID (upper case).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn uid(&self) -> &CollectionUid {
+        &self.uid
+    }
+
+    /// The collection's directory (absolute).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The collection's communicator slot; objects opened from the collection use a child of
+    /// it, so a communicator set here reaches them.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn comm_slot(&self) -> &CommSlot {
+        &self.comm
+    }
+}
+
+#[root_process]
+impl Collection {
+    /// Reads the metadata from the identifier file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file cannot be read; [`Error::CollectionMetadata`] if it is not
+    /// YAML or not a mapping.
+    ///
+    /// # MPI
+    ///
+    /// Root-only: read on rank 0, every rank returns the same value.
+    pub fn metadata(&self) -> Result<CollectionMetadata> {
+        let text =
+            std::fs::read_to_string(&self.identifier).map_err(|e| io(&self.identifier, e))?;
+        CollectionMetadata::from_yaml(&text).map_err(|message| Error::CollectionMetadata {
+            path: self.identifier.clone(),
+            message,
+        })
+    }
+
+    /// Writes `metadata` to the identifier file (keys in their order, `null` values left out,
+    /// the `uid` key set to this collection's UID). The file is replaced in one step, so a
+    /// reader never sees it half written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file cannot be written.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn save_metadata(&self, metadata: &CollectionMetadata) -> Result<()> {
+        let mut metadata = metadata.clone();
+        metadata.set("uid", YamlValue::from(self.uid.as_str()));
+        let text = metadata.to_yaml();
+        let name = self
+            .identifier
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = self.path.join(format!("{name}.saving"));
+        std::fs::write(&temporary, text).map_err(|e| io(&temporary, e))?;
+        std::fs::rename(&temporary, &self.identifier).map_err(|e| io(&self.identifier, e))
+    }
+
+    /// The names of the simulations: the subdirectories holding a `data.h5`, sorted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the directory cannot be listed.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn simulation_names(&self) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&self.path).map_err(|e| io(&self.path, e))? {
+            let entry = entry.map_err(|e| io(&self.path, e))?;
+            if entry.path().join(DATA_FILE).is_file() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The number of simulations.
+    ///
+    /// # Errors
+    ///
+    /// As [`Collection::simulation_names`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn len(&self) -> Result<usize> {
+        Ok(self.simulation_names()?.len())
+    }
+
+    /// Whether the collection holds no simulation.
+    ///
+    /// # Errors
+    ///
+    /// As [`Collection::simulation_names`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+}
+
+fn io(path: &Path, error: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        message: error.to_string().to_lowercase(),
+    }
+}
+
+/// Creates `dir` when asked, then finds its identifier file (the first by name if there are
+/// several, as Python bamboost's glob does in practice).
+fn find_identifier(dir: &Path, create: bool) -> Result<Option<PathBuf>> {
+    if create {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    } else if !dir.is_dir() {
+        return Err(Error::NotACollection {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+        let entry = entry.map_err(|e| io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(IDENTIFIER_PREFIX) && entry.path().is_file() {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    if found.len() > 1 {
+        tracing::warn!(
+            "{} holds {} collection identifier files; using {}",
+            dir.display(),
+            found.len(),
+            found[0].display()
+        );
+    }
+    Ok(found.into_iter().next())
+}
+
+/// Writes a new identifier file as Python bamboost does: one line `created_at: <local time>`,
+/// without a trailing newline.
+fn write_identifier(dir: &Path, uid: &CollectionUid) -> Result<PathBuf> {
+    let path = dir.join(format!("{IDENTIFIER_PREFIX}{uid}"));
+    let created = chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.6f");
+    std::fs::write(&path, format!("created_at: {created}")).map_err(|e| io(&path, e))?;
+    Ok(path)
+}
+
+fn uid_of(identifier: &Path) -> Result<CollectionUid> {
+    let name = identifier
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    CollectionUid::new(name.trim_start_matches(IDENTIFIER_PREFIX))
+}
+
+/// The metadata of a collection: the YAML mapping of its identifier file, with typed access to
+/// the known fields (`uid`, `created_at`, `tags`, `aliases`, `author`, `description`). Other
+/// keys and the order of all keys are kept.
+///
+/// # MPI
+///
+/// Local: a plain value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CollectionMetadata {
+    fields: serde_norway::Mapping,
+}
+
+impl CollectionMetadata {
+    /// Parses the text of an identifier file; an empty file is empty metadata.
+    ///
+    /// # Errors
+    ///
+    /// A message if the text is not YAML or not a mapping.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn from_yaml(text: &str) -> std::result::Result<CollectionMetadata, String> {
+        if text.trim().is_empty() {
+            return Ok(CollectionMetadata::default());
+        }
+        match serde_norway::from_str::<YamlValue>(text) {
+            Ok(YamlValue::Mapping(fields)) => Ok(CollectionMetadata { fields }),
+            Ok(YamlValue::Null) => Ok(CollectionMetadata::default()),
+            Ok(other) => Err(format!(
+                "the document is {}, not a mapping of keys to values",
+                kind(&other)
+            )),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    /// The YAML text, keys in order, `null` values left out (as Python bamboost saves it).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn to_yaml(&self) -> String {
+        let mut fields = self.fields.clone();
+        fields.retain(|_, value| !value.is_null());
+        serde_norway::to_string(&fields).unwrap_or_default()
+    }
+
+    /// The value of `key`, known field or not.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn get(&self, key: &str) -> Option<&YamlValue> {
+        self.fields.get(key)
+    }
+
+    /// Sets `key` (kept in place if present, else appended); `null` removes it on save.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn set(&mut self, key: &str, value: YamlValue) {
+        self.fields.insert(YamlValue::from(key), value);
+    }
+
+    /// Removes `key`, returning its value.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn remove(&mut self, key: &str) -> Option<YamlValue> {
+        self.fields.shift_remove(key)
+    }
+
+    /// The keys, in order.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn keys(&self) -> Vec<String> {
+        self.fields
+            .keys()
+            .map(|k| match k {
+                YamlValue::String(s) => s.clone(),
+                other => serde_norway::to_string(other)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string(),
+            })
+            .collect()
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        match self.fields.get(key)? {
+            YamlValue::String(s) => Some(s.clone()),
+            YamlValue::Null => None,
+            other => Some(
+                serde_norway::to_string(other)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string(),
+            ),
+        }
+    }
+
+    fn list(&self, key: &str) -> Vec<String> {
+        match self.fields.get(key) {
+            Some(YamlValue::Sequence(items)) => items
+                .iter()
+                .filter_map(|item| match item {
+                    YamlValue::String(s) => Some(s.clone()),
+                    YamlValue::Null => None,
+                    other => Some(
+                        serde_norway::to_string(other)
+                            .unwrap_or_default()
+                            .trim_end()
+                            .to_string(),
+                    ),
+                })
+                .collect(),
+            Some(YamlValue::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn set_list(&mut self, key: &str, items: Vec<String>) {
+        self.set(
+            key,
+            YamlValue::Sequence(items.into_iter().map(YamlValue::from).collect()),
+        );
+    }
+
+    /// The `uid` field, if saved.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn uid(&self) -> Option<String> {
+        self.text("uid")
+    }
+
+    /// When the collection was created, as written (`2026-11-21 11:21:40.711612`); the legacy
+    /// key `Date of creation` is read too.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn created_at(&self) -> Option<String> {
+        self.text("created_at")
+            .or_else(|| self.text("Date of creation"))
+    }
+
+    /// The description.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn description(&self) -> Option<String> {
+        self.text("description")
+    }
+
+    /// Sets the description (`None` removes it).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn set_description(&mut self, description: Option<&str>) {
+        self.set(
+            "description",
+            description.map_or(YamlValue::Null, YamlValue::from),
+        );
+    }
+
+    /// The tags, in order.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn tags(&self) -> Vec<String> {
+        self.list("tags")
+    }
+
+    /// Sets the tags; repeated tags are kept once, in their first position.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn set_tags<S: AsRef<str>>(&mut self, tags: impl IntoIterator<Item = S>) {
+        let mut unique: Vec<String> = Vec::new();
+        for tag in tags {
+            let tag = tag.as_ref();
+            if !unique.iter().any(|t| t == tag) {
+                unique.push(tag.to_string());
+            }
+        }
+        self.set_list("tags", unique);
+    }
+
+    /// The aliases, in order.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn aliases(&self) -> Vec<String> {
+        self.list("aliases")
+    }
+
+    /// Adds an alias unless one equal to it ignoring case is present; returns whether it was
+    /// added.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn add_alias(&mut self, alias: &str) -> bool {
+        let mut aliases = self.aliases();
+        if aliases.iter().any(|a| a.eq_ignore_ascii_case(alias)) {
+            return false;
+        }
+        aliases.push(alias.to_string());
+        self.set_list("aliases", aliases);
+        true
+    }
+
+    /// Removes the aliases equal to `alias` ignoring case; returns whether one was removed.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn remove_alias(&mut self, alias: &str) -> bool {
+        let mut aliases = self.aliases();
+        let before = aliases.len();
+        aliases.retain(|a| !a.eq_ignore_ascii_case(alias));
+        let removed = aliases.len() != before;
+        if removed {
+            self.set_list("aliases", aliases);
+        }
+        removed
+    }
+
+    /// The author: a name, or a mapping such as `{name, email}`.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn author(&self) -> Option<&YamlValue> {
+        self.fields.get("author").filter(|a| !a.is_null())
+    }
+}
+
+fn kind(value: &YamlValue) -> &'static str {
+    match value {
+        YamlValue::Null => "empty",
+        YamlValue::Bool(_) => "a boolean",
+        YamlValue::Number(_) => "a number",
+        YamlValue::String(_) => "a string",
+        YamlValue::Sequence(_) => "a list",
+        YamlValue::Mapping(_) => "a mapping",
+        YamlValue::Tagged(_) => "a tagged value",
+    }
+}
+
+// Sent between ranks as its YAML text: the YAML value type needs a self-describing format,
+// which the broadcast codec is not.
+impl Serialize for CollectionMetadata {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&serde_norway::to_string(&self.fields).unwrap_or_default())
+    }
+}
+
+impl<'de> Deserialize<'de> for CollectionMetadata {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        CollectionMetadata::from_yaml(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The identifier file Python bamboost 0.14 writes after `metadata.save()` (reference §2.2).
+    const PYTHON_SAVED: &str = "created_at: 2026-11-21 11:21:40.711612
+uid: 19B1497240
+aliases:
+- myalias
+tags:
+- x
+- y
+description: A collection
+author:
+  name: me
+  email: e@x
+custom:
+  foo: 1
+";
+
+    fn identifier(dir: &Path) -> PathBuf {
+        find_identifier(dir, false)
+            .expect("listable")
+            .expect("an identifier file")
+    }
+
+    #[test]
+    fn open_creates_once_and_reopens_with_the_same_uid() -> Result<()> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("nested/sweep");
+        let created = Collection::open(&path)?;
+        assert_eq!(created.uid().as_str().len(), 10);
+        assert_eq!(created.path(), path);
+        let text = std::fs::read_to_string(identifier(&path)).expect("readable");
+        // One line, no trailing newline, Python's `str(datetime.now())`.
+        let stamp = text
+            .strip_prefix("created_at: ")
+            .expect("the creation time");
+        assert!(
+            chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S%.6f").is_ok(),
+            "{text:?}"
+        );
+        let again = Collection::open_existing(&path, CommSlot::new())?;
+        assert_eq!(again.uid(), created.uid());
+        assert_eq!(std::fs::read_dir(&path).expect("listable").count(), 1);
+        assert!(created.metadata()?.created_at().is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn open_existing_refuses_a_plain_or_missing_directory() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for path in [dir.path().to_path_buf(), dir.path().join("missing")] {
+            assert_eq!(
+                Collection::open_existing(&path, CommSlot::new()).err(),
+                Some(Error::NotACollection { path: path.clone() })
+            );
+        }
+        assert!(!dir.path().join("missing").exists());
+    }
+
+    #[test]
+    fn a_lower_case_identifier_gives_an_upper_case_uid() -> Result<()> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let file = dir.path().join(".bamboost-collection-ab12cd");
+        std::fs::write(&file, "description: old").expect("writable");
+        let collection = Collection::open(dir.path())?;
+        assert_eq!(collection.uid().as_str(), "AB12CD");
+        assert_eq!(collection.metadata()?.description().as_deref(), Some("old"));
+        Ok(())
+    }
+
+    #[test]
+    fn python_metadata_reads_and_saves_with_order_and_extras_kept() -> Result<()> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(
+            dir.path().join(".bamboost-collection-19B1497240"),
+            PYTHON_SAVED,
+        )
+        .expect("writable");
+        let collection = Collection::open(dir.path())?;
+        let mut metadata = collection.metadata()?;
+        assert_eq!(metadata.uid().as_deref(), Some("19B1497240"));
+        assert_eq!(
+            metadata.created_at().as_deref(),
+            Some("2026-11-21 11:21:40.711612")
+        );
+        assert_eq!(metadata.aliases(), ["myalias"]);
+        assert_eq!(metadata.tags(), ["x", "y"]);
+        assert_eq!(metadata.description().as_deref(), Some("A collection"));
+        let author = metadata.author().expect("an author");
+        assert_eq!(author.get("email").and_then(|e| e.as_str()), Some("e@x"));
+        assert_eq!(
+            metadata.get("custom").and_then(|c| c.get("foo")),
+            Some(&YamlValue::from(1))
+        );
+        // Unchanged, it saves to the same text.
+        assert_eq!(metadata.to_yaml(), PYTHON_SAVED);
+        assert!(!metadata.add_alias("MYALIAS"));
+        assert!(metadata.add_alias("second"));
+        metadata.set_tags(["y", "z", "y"]);
+        metadata.set_description(None);
+        metadata.set("new", YamlValue::from(true));
+        collection.save_metadata(&metadata)?;
+        let saved = std::fs::read_to_string(identifier(dir.path())).expect("readable");
+        assert_eq!(
+            saved,
+            "created_at: 2026-11-21 11:21:40.711612
+uid: 19B1497240
+aliases:
+- myalias
+- second
+tags:
+- y
+- z
+author:
+  name: me
+  email: e@x
+custom:
+  foo: 1
+new: true
+"
+        );
+        assert!(metadata.remove_alias("Second"));
+        assert_eq!(metadata.aliases(), ["myalias"]);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_metadata_is_a_typed_error_and_the_file_is_kept() -> Result<()> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let collection = Collection::open(dir.path())?;
+        let file = identifier(dir.path());
+        for (text, expected) in [("- a\n- b\n", "a list"), ("key: [unclosed\n", "")] {
+            std::fs::write(&file, text).expect("writable");
+            match collection.metadata() {
+                Err(Error::CollectionMetadata { path, message }) => {
+                    assert_eq!(path, file);
+                    assert!(message.contains(expected), "{message}");
+                }
+                other => panic!("expected a metadata error, got {other:?}"),
+            }
+            assert_eq!(std::fs::read_to_string(&file).expect("readable"), text);
+        }
+        std::fs::write(&file, "").expect("writable");
+        assert_eq!(collection.metadata()?, CollectionMetadata::default());
+        Ok(())
+    }
+
+    #[test]
+    fn simulations_are_the_directories_with_a_data_file() -> Result<()> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let collection = Collection::open(dir.path())?;
+        assert!(collection.is_empty()?);
+        for name in ["b", "a", "no-data"] {
+            std::fs::create_dir(dir.path().join(name)).expect("a directory");
+        }
+        for name in ["a", "b"] {
+            std::fs::write(dir.path().join(name).join(DATA_FILE), b"").expect("writable");
+        }
+        std::fs::write(dir.path().join(DATA_FILE), b"").expect("writable");
+        assert_eq!(collection.simulation_names()?, ["a", "b"]);
+        assert_eq!(collection.len()?, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn metadata_travels_through_the_codec() -> Result<()> {
+        let metadata = CollectionMetadata::from_yaml(PYTHON_SAVED).expect("valid");
+        let bytes = crate::codec::encode(&metadata)?;
+        assert_eq!(
+            crate::codec::decode::<CollectionMetadata>(&bytes)?,
+            metadata
+        );
+        Ok(())
+    }
+}
