@@ -5,7 +5,7 @@
 export DEBIAN_FRONTEND=noninteractive
 _sudo=""
 [[ $(id -u) -eq 0 ]] || _sudo="sudo"
-_pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libclang-dev pkg-config libsqlite3-dev curl ca-certificates build-essential python3 python3-pip)
+_pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libclang-dev pkg-config libsqlite3-dev curl ca-certificates build-essential python3 python3-pip python3-venv)
 _missing=()
 for _p in "${_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$_p" 2>/dev/null | grep -q 'install ok installed' || _missing+=("$_p")
@@ -32,8 +32,16 @@ if ! python3 -c "import h5py, numpy" 2>/dev/null; then
     || python3 -m pip install --quiet --break-system-packages h5py numpy \
     || { echo "[install] pip install h5py numpy failed" >&2; return 1 2>/dev/null || exit 1; }
 fi
+# The Python-interoperability tests run Python bamboost 0.14.0 from a virtual environment.
+_pyenv="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/pyenv"
+if ! "$_pyenv/bin/python" -I -c "import bamboost.core" 2>/dev/null; then
+  echo "[install] venv: bamboost==0.14.0 in $_pyenv"
+  python3 -m venv "$_pyenv" && "$_pyenv/bin/pip" install --quiet bamboost==0.14.0 \
+    || { echo "[install] pip install bamboost==0.14.0 failed" >&2; return 1 2>/dev/null || exit 1; }
+fi
+export BAMBOOST_PYTHON="$_pyenv/bin/python"
 # Open MPI refuses to start as root without these two.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Link the parallel HDF5 build for every feature set (see ARCHITECTURE.md).
 export HDF5_DIR=/usr/lib/x86_64-linux-gnu/hdf5/openmpi
-unset _sudo _pkgs _missing _p
+unset _sudo _pkgs _missing _p _pyenv

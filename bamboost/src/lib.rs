@@ -10,7 +10,8 @@
 //! This release provides the MPI layer — communicators ([`Comm`]), root-only methods, root-only
 //! scopes, communicator propagation, configuration and identifiers — and the HDF5 layer
 //! ([`h5`]): shared files, distributed arrays, h5py-compatible attributes and the
-//! single-process queue.
+//! single-process queue — and the first part of the data model: [`collection`]s, compatible
+//! with Python bamboost 0.14.
 //!
 //! ```
 //! use bamboost::{Comm, mpi::{CommSlot, HasComm}, root_process};
@@ -87,6 +88,9 @@ mod book_tests {
 
     #[doc = include_str!("../../book/src/writing-parallel.md")]
     struct WritingParallel;
+
+    #[doc = include_str!("../../book/src/collections.md")]
+    struct Collections;
 }
 
 #[doc(hidden)]
