@@ -7,8 +7,9 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/*.rs");
     // rustc spells a type with its full path when another type of that name is in the
-    // dependency graph; the `mpi` build links rsmpi's `Group`, so these snapshots, of rustc's
-    // own text, are taken in the default build only. What they check does not depend on it.
+    // dependency graph; the `mpi` build links rsmpi's `Group` and `Collection`, so these
+    // snapshots, of rustc's own text, are taken in the default build only. What they check
+    // does not depend on it.
     #[cfg(not(feature = "mpi"))]
     t.compile_fail("ui-default-build/*.rs");
 }
