@@ -384,44 +384,17 @@ impl CollectionMetadata {
     pub fn keys(&self) -> Vec<String> {
         self.fields
             .keys()
-            .map(|k| match k {
-                YamlValue::String(s) => s.clone(),
-                other => serde_norway::to_string(other)
-                    .unwrap_or_default()
-                    .trim_end()
-                    .to_string(),
-            })
+            .map(|key| as_text(key).unwrap_or_default())
             .collect()
     }
 
     fn text(&self, key: &str) -> Option<String> {
-        match self.fields.get(key)? {
-            YamlValue::String(s) => Some(s.clone()),
-            YamlValue::Null => None,
-            other => Some(
-                serde_norway::to_string(other)
-                    .unwrap_or_default()
-                    .trim_end()
-                    .to_string(),
-            ),
-        }
+        as_text(self.fields.get(key)?)
     }
 
     fn list(&self, key: &str) -> Vec<String> {
         match self.fields.get(key) {
-            Some(YamlValue::Sequence(items)) => items
-                .iter()
-                .filter_map(|item| match item {
-                    YamlValue::String(s) => Some(s.clone()),
-                    YamlValue::Null => None,
-                    other => Some(
-                        serde_norway::to_string(other)
-                            .unwrap_or_default()
-                            .trim_end()
-                            .to_string(),
-                    ),
-                })
-                .collect(),
+            Some(YamlValue::Sequence(items)) => items.iter().filter_map(as_text).collect(),
             Some(YamlValue::String(s)) => vec![s.clone()],
             _ => Vec::new(),
         }
@@ -548,6 +521,20 @@ impl CollectionMetadata {
     /// Local.
     pub fn author(&self) -> Option<&YamlValue> {
         self.fields.get("author").filter(|a| !a.is_null())
+    }
+}
+
+/// A value as text: a string as it is, anything else as its YAML; `null` as nothing.
+fn as_text(value: &YamlValue) -> Option<String> {
+    match value {
+        YamlValue::String(s) => Some(s.clone()),
+        YamlValue::Null => None,
+        other => Some(
+            serde_norway::to_string(other)
+                .unwrap_or_default()
+                .trim_end()
+                .to_string(),
+        ),
     }
 }
 
