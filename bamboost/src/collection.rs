@@ -26,9 +26,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::path::{Path, PathBuf};
 
 /// A YAML value of the metadata (re-exported so callers need not depend on the YAML crate).
+///
+/// # MPI
+///
+/// Local: a plain value.
 pub use serde_norway::Value as YamlValue;
 
 /// Start of the identifier file's name; the collection's UID follows.
+///
+/// # MPI
+///
+/// Local: a constant.
 pub const IDENTIFIER_PREFIX: &str = ".bamboost-collection-";
 
 /// The file in a simulation directory that makes it a simulation.
