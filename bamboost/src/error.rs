@@ -264,6 +264,64 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+
+    /// A parameter key is reserved, contains a `.`, or its value cannot be stored.
+    #[error("invalid parameter `{key}`: {reason}")]
+    InvalidParameter {
+        /// The (dotted) key.
+        key: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A simulation with these parameters already exists (`DuplicateAction::Raise`).
+    #[error("collection {}: simulation(s) {} already hold exactly these parameters", path.display(), names.join(", "))]
+    DuplicateSimulation {
+        /// The collection directory.
+        path: PathBuf,
+        /// The existing simulations.
+        names: Vec<String>,
+    },
+
+    /// A simulation name is already taken (and `override` was not asked for).
+    #[error("simulation `{name}` already exists in {}", path.display())]
+    SimulationExists {
+        /// The collection directory.
+        path: PathBuf,
+        /// The name.
+        name: String,
+    },
+
+    /// No simulation of this name (or no `data.h5` in its directory).
+    #[error("no simulation `{name}` in {}", path.display())]
+    NoSuchSimulation {
+        /// The collection directory.
+        path: PathBuf,
+        /// The name.
+        name: String,
+    },
+
+    /// A group is not a series (it lacks the attribute `.series = True`), or a step or field
+    /// is missing from it.
+    #[error("series `{series}` in {}: {message}", file.display())]
+    Series {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The series path.
+        series: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A simulation run (see `SimulationWriter::run`) failed on some rank; its status was set
+    /// to `failed [message]`.
+    #[error("simulation `{name}` failed: {message}")]
+    RunFailed {
+        /// The simulation name.
+        name: String,
+        /// The first failing rank's error, prefixed with its rank.
+        message: String,
+    },
 }
 
 /// `Result` with bamboost's [`Error`] as the default error type.

@@ -66,7 +66,9 @@ mod error;
 pub mod h5;
 pub mod mpi;
 mod private;
+pub mod simulation;
 pub mod uid;
+pub mod xdmf;
 
 pub use bamboost_macros::{exclude, root_process};
 pub use error::{Error, Result};

@@ -462,7 +462,7 @@ fn json_str(out: &mut String, s: &str) {
 
 /// Python's `repr(float)` as `json.dumps` writes it: the shortest round-trip digits, positional
 /// for decimal exponents -4..16 (always with a fraction, `1.0`), else `1e-05` / `1.5e+16`.
-fn py_float_repr(f: f64) -> String {
+pub(crate) fn py_float_repr(f: f64) -> String {
     if f.is_nan() {
         return "NaN".to_owned();
     }

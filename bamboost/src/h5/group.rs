@@ -397,6 +397,25 @@ impl<'f> Group<'f, Write> {
         })
     }
 
+    /// Writes row `row` of the float64 dataset `name` whose rows have shape `row_shape`,
+    /// creating it (resizable, NaN-filled) or growing it as needed: series step values and
+    /// globals.
+    pub(crate) fn write_row(
+        &self,
+        name: &str,
+        row: usize,
+        values: Vec<f64>,
+        row_shape: Vec<usize>,
+    ) -> Result<()> {
+        let path = child_path(self.file.file(), &self.path, name)?;
+        self.file.file().post(Op::WriteRow {
+            path,
+            row,
+            values,
+            row_shape,
+        })
+    }
+
     /// Deletes the group or dataset `name`, at once (so a later write of the same name sees it
     /// gone, with one rank or many).
     ///
@@ -556,6 +575,54 @@ impl<'f, M: Mode> Dataset<'f, M> {
         dataset
             .read_slice(hdf5::Hyperslab::from(selection))
             .map_err(self.hdf5_error())
+    }
+}
+
+/// The stored number type of a dataset, as XDMF names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NumberType {
+    /// `Int`, `UInt`, `Float` or `Char` (bools).
+    pub(crate) kind: &'static str,
+    /// Bytes per element.
+    pub(crate) size: usize,
+}
+
+impl<M: Mode> Dataset<'_, M> {
+    /// The stored number type, or `None` for strings and compounds.
+    pub(crate) fn number_type(&self) -> Result<Option<NumberType>> {
+        use hdf5::types::TypeDescriptor as T;
+        let descriptor = self
+            .handle()?
+            .dtype()
+            .and_then(|t| t.to_descriptor())
+            .map_err(self.hdf5_error())?;
+        let (kind, size) = match descriptor {
+            T::Integer(size) => ("Int", size as usize),
+            T::Unsigned(size) => ("UInt", size as usize),
+            T::Float(size) => ("Float", size as usize),
+            T::Boolean => ("Char", 1),
+            _ => return Ok(None),
+        };
+        Ok(Some(NumberType { kind, size }))
+    }
+
+    /// Reads the whole dataset as an array of integers (any integer type), floats or bools,
+    /// as Python bamboost reads numpy-array parameters.
+    pub(crate) fn read_array(&self) -> Result<attr::AttrArray> {
+        use attr::ArrayData;
+        let shape = self.shape()?;
+        let data = match self.number_type()?.map(|t| t.kind) {
+            Some("Int" | "UInt") => ArrayData::Int(self.read::<i64>()?.into_iter().collect()),
+            Some("Float") => ArrayData::Float(self.read::<f64>()?.into_iter().collect()),
+            Some(_) => ArrayData::Bool(self.read::<bool>()?.into_iter().collect()),
+            None => {
+                return Err(self.attr_error(
+                    "",
+                    "only datasets of numbers or bools can be read as an array".into(),
+                ));
+            }
+        };
+        Ok(attr::AttrArray { shape, data })
     }
 }
 

@@ -42,6 +42,7 @@ mod group;
 mod queue;
 mod raw;
 
+pub(crate) use attr::py_float_repr;
 pub use attr::{ArrayData, AttrArray, AttrValue};
 pub use element::Element;
 pub use file::{File, LockTimeout, Mode, OpenFile, OpenOptions, Read, Transfer, Write};

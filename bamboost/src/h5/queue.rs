@@ -29,6 +29,14 @@ pub(crate) enum Op {
         path: String,
         shape: Vec<usize>,
     },
+    /// Writes row `row` of a resizable float64 dataset (a series' `.map` or a global), creating
+    /// it NaN-filled with rows of `row_shape` if missing and growing it to hold the row.
+    WriteRow {
+        path: String,
+        row: usize,
+        values: Vec<f64>,
+        row_shape: Vec<usize>,
+    },
 }
 
 /// An owned array of any element type, for [`Op::WriteDataset`].
@@ -110,8 +118,62 @@ impl Op {
                 let dataset = file.dataset(object).map_err(hdf5_error(object))?;
                 dataset.resize(shape.as_slice()).map_err(hdf5_error(object))
             }
+            Op::WriteRow {
+                path: object,
+                row,
+                values,
+                row_shape,
+            } => write_row(file, object, *row, values, row_shape).map_err(|message| Error::Shape {
+                file: path.into(),
+                object: object.clone(),
+                message,
+            }),
         }
     }
+}
+
+/// See [`Op::WriteRow`].
+fn write_row(
+    file: &hdf5::File,
+    object: &str,
+    row: usize,
+    values: &[f64],
+    row_shape: &[usize],
+) -> std::result::Result<(), String> {
+    let text = |e: hdf5::Error| e.to_string();
+    let dataset = match file.dataset(object) {
+        Ok(dataset) => dataset,
+        Err(_) => {
+            let (parent, name) = split_path(object);
+            let group = file.group(parent).map_err(text)?;
+            let shape: Vec<usize> = std::iter::once(0)
+                .chain(row_shape.iter().copied())
+                .collect();
+            super::distributed::create_resizable::<f64>(&group, name, &shape).map_err(text)?
+        }
+    };
+    let shape = dataset.shape();
+    if shape.get(1..) != Some(row_shape) {
+        return Err(format!(
+            "a row of shape {row_shape:?} does not fit rows of shape {:?}",
+            shape.get(1..).unwrap_or_default()
+        ));
+    }
+    if shape[0] <= row {
+        let mut grown = shape.clone();
+        grown[0] = row + 1;
+        dataset.resize(grown).map_err(text)?;
+    }
+    let mut selection: Vec<hdf5::SliceOrIndex> = vec![(row..row + 1).into()];
+    selection.extend(row_shape.iter().map(|_| hdf5::SliceOrIndex::from(..)));
+    let block_shape: Vec<usize> = std::iter::once(1)
+        .chain(row_shape.iter().copied())
+        .collect();
+    let block = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&block_shape), values.to_vec())
+        .map_err(|e| e.to_string())?;
+    dataset
+        .write_slice(&block, hdf5::Hyperslab::from(selection))
+        .map_err(text)
 }
 
 /// The operations rank 0 recorded while its file was open in parallel.

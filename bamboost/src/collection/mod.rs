@@ -18,11 +18,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod query;
+
+pub use query::{CompareOp, Filter, SimulationRecord};
+
 use crate::error::{Error, Result};
 use crate::mpi::{CommSlot, HasComm};
-use crate::uid::CollectionUid;
+use crate::simulation::{
+    DATA_FILE, Parameters, Simulation, SimulationWriter, Status, StatusInfo, check_link,
+};
+use crate::uid::{CollectionUid, SimulationName};
 use crate::{Comm, root_process};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A YAML value of the metadata (re-exported so callers need not depend on the YAML crate).
@@ -39,9 +47,6 @@ pub use serde_norway::Value as YamlValue;
 /// Local: a constant.
 pub const IDENTIFIER_PREFIX: &str = ".bamboost-collection-";
 
-/// The file in a simulation directory that makes it a simulation.
-const DATA_FILE: &str = "data.h5";
-
 /// A collection of simulations: a directory holding `.bamboost-collection-<UID>` and one
 /// subdirectory per simulation.
 ///
@@ -53,13 +58,151 @@ const DATA_FILE: &str = "data.h5";
 /// [`Collection::open`] and [`Collection::open_existing`] are collective; the other methods are
 /// root-only (they run on rank 0 and every rank returns the same value) unless their
 /// documentation says otherwise.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Collection {
     path: PathBuf,
     uid: CollectionUid,
     /// The identifier file as found (its UID part may be in lower case).
     identifier: PathBuf,
     comm: CommSlot,
+    /// Conditions of a filtered view (all must hold).
+    filters: Vec<Filter>,
+    /// Sort keys of a sorted view, primary first: (key, ascending).
+    sort_keys: Vec<(String, bool)>,
+}
+
+/// What [`Collection::add`] does when a simulation with exactly the same parameters and links
+/// exists (Python's `duplicate_action`).
+///
+/// # MPI
+///
+/// Local: a plain value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DuplicateAction {
+    /// Fail with [`Error::DuplicateSimulation`].
+    #[default]
+    Raise,
+    /// Return a writer for the (first) existing simulation.
+    Skip,
+    /// Delete every duplicate, then create the new simulation.
+    Replace,
+    /// Create the new simulation anyway.
+    Ignore,
+}
+
+/// A simulation to create with [`Collection::add`].
+///
+/// # MPI
+///
+/// Local: a plain value (give the same on every rank).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewSimulation {
+    name: Option<String>,
+    parameters: Parameters,
+    description: Option<String>,
+    tags: Vec<String>,
+    links: BTreeMap<String, String>,
+    files: Vec<PathBuf>,
+    duplicate_action: DuplicateAction,
+    override_existing: bool,
+}
+
+impl NewSimulation {
+    /// A simulation with a generated name, no parameters, [`DuplicateAction::Raise`].
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn new() -> NewSimulation {
+        NewSimulation::default()
+    }
+
+    /// The name (directory name); without one, 10 random hexadecimal characters.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn name(mut self, name: &str) -> NewSimulation {
+        self.name = Some(name.to_owned());
+        self
+    }
+
+    /// The parameters.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn parameters(mut self, parameters: Parameters) -> NewSimulation {
+        self.parameters = parameters;
+        self
+    }
+
+    /// The description.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn description(mut self, description: &str) -> NewSimulation {
+        self.description = Some(description.to_owned());
+        self
+    }
+
+    /// The tags (de-duplicated, empty ones dropped).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> NewSimulation {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// A link `name` to the simulation `target` (`<COLLECTION_UID>:<name>`).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn link(mut self, name: &str, target: &str) -> NewSimulation {
+        self.links.insert(name.to_owned(), target.to_owned());
+        self
+    }
+
+    /// Files and directories to copy into the simulation directory.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn files<P: Into<PathBuf>>(mut self, files: impl IntoIterator<Item = P>) -> NewSimulation {
+        self.files = files.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// What to do when a simulation with the same parameters and links exists.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn duplicate_action(mut self, action: DuplicateAction) -> NewSimulation {
+        self.duplicate_action = action;
+        self
+    }
+
+    /// Replace a simulation of the same name instead of failing.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn override_existing(mut self, yes: bool) -> NewSimulation {
+        self.override_existing = yes;
+        self
+    }
+}
+
+/// Rank 0's decision in [`Collection::add`].
+#[derive(Serialize, Deserialize)]
+enum Prepared {
+    Created,
+    Existing(String),
 }
 
 impl HasComm for Collection {
@@ -129,6 +272,8 @@ impl Collection {
             path,
             identifier,
             comm,
+            filters: Vec::new(),
+            sort_keys: Vec::new(),
         })
     }
 
@@ -158,6 +303,110 @@ impl Collection {
     /// Local.
     pub fn comm_slot(&self) -> &CommSlot {
         &self.comm
+    }
+
+    /// A view of the simulations satisfying `filter` too (filters chain with AND). Adding,
+    /// duplicate checks and deleting still see the whole collection.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn filter(&self, filter: Filter) -> Collection {
+        let mut view = self.clone();
+        view.filters.push(filter);
+        view
+    }
+
+    /// A view sorted by `key` too (see [`SimulationRecord::get`]); the first sort is the
+    /// primary key. Missing values come last.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn sort(&self, key: &str, ascending: bool) -> Collection {
+        let mut view = self.clone();
+        view.sort_keys.push((key.to_owned(), ascending));
+        view
+    }
+
+    fn is_view(&self) -> bool {
+        !(self.filters.is_empty() && self.sort_keys.is_empty())
+    }
+
+    fn handle(&self, name: &str) -> Simulation {
+        Simulation::at(&self.path, name, self.uid.clone(), self.comm.child())
+    }
+
+    /// The simulation `name`, read-only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchSimulation`].
+    ///
+    /// # MPI
+    ///
+    /// Collective (rank 0 checks that it exists).
+    pub fn simulation(&self, name: &str) -> Result<Simulation> {
+        if !self.contains(name)? {
+            return Err(Error::NoSuchSimulation {
+                path: self.path.clone(),
+                name: name.to_owned(),
+            });
+        }
+        Ok(self.handle(name))
+    }
+
+    /// The simulations of this view, in its order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Collection::records`].
+    ///
+    /// # MPI
+    ///
+    /// Collective (rank 0 reads).
+    pub fn simulations(&self) -> Result<Vec<Simulation>> {
+        Ok(self
+            .simulation_names()?
+            .iter()
+            .map(|name| self.handle(name))
+            .collect())
+    }
+
+    /// Creates a simulation and returns its writer: a name (given, or generated on rank 0 and
+    /// broadcast), the directory and `data.h5` with Python bamboost's skeleton, the
+    /// description, tags, parameters and links, and the copied files. If anything fails after
+    /// the directory was made, the directory is removed again.
+    ///
+    /// Duplicates are simulations whose parameters and links are exactly the new ones: every
+    /// given key equal (numbers by value, lists element-wise, a `None` value equal to a missing
+    /// key) and no other key. They are looked for in the whole collection, whatever the view.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (reserved key, key with `.`, unstorable value) and
+    /// [`Error::InvalidUid`] (bad name or link) before anything is created;
+    /// [`Error::SimulationExists`]; [`Error::DuplicateSimulation`]; [`Error::Io`];
+    /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Collective: every rank gets the same writer (rank 0 does the file-system work).
+    pub fn add(&self, spec: NewSimulation) -> Result<SimulationWriter> {
+        spec.parameters.validate()?;
+        spec.links.values().try_for_each(|t| check_link(t))?;
+        let name = match &spec.name {
+            Some(name) => SimulationName::new(name.as_str())?,
+            None => SimulationName::generate(&self.comm())?,
+        };
+        match self.prepare(name.as_str(), &spec)? {
+            Prepared::Existing(existing) => Ok(self.handle(&existing).edit()),
+            Prepared::Created => {
+                let writer = self.handle(name.as_str()).edit();
+                self.fill(&writer, &spec)?;
+                Ok(writer)
+            }
+        }
     }
 }
 
@@ -207,16 +456,168 @@ impl Collection {
         std::fs::rename(&temporary, &self.identifier).map_err(|e| io(&self.identifier, e))
     }
 
-    /// The names of the simulations: the subdirectories holding a `data.h5`, sorted.
+    /// The names of the simulations of this view: the subdirectories holding a `data.h5`,
+    /// sorted by name unless the view is sorted otherwise.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the directory cannot be listed.
+    /// [`Error::Io`] if the directory cannot be listed; as [`Collection::records`] for a
+    /// filtered or sorted view.
     ///
     /// # MPI
     ///
     /// Root-only.
     pub fn simulation_names(&self) -> Result<Vec<String>> {
+        if self.is_view() {
+            return Ok(self.records()?.into_iter().map(|r| r.name).collect());
+        }
+        self.all_simulation_names()
+    }
+
+    /// Whether the whole collection (whatever the view) has a simulation `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn contains(&self, name: &str) -> Result<bool> {
+        Ok(SimulationName::new(name).is_ok() && self.path.join(name).join(DATA_FILE).is_file())
+    }
+
+    /// One record per simulation of this view (filtered, in its order): Python bamboost's
+    /// DataFrame.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`]; [`Error::Hdf5`] or [`Error::NotFound`] for a damaged `data.h5`.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn records(&self) -> Result<Vec<SimulationRecord>> {
+        let mut records: Vec<SimulationRecord> = self
+            .all_records()?
+            .into_iter()
+            .filter(|r| self.filters.iter().all(|f| f.matches(r)))
+            .collect();
+        query::sort(&mut records, &self.sort_keys);
+        Ok(records)
+    }
+
+    /// Deletes the simulations `names` (their directories). Every name is checked first, in
+    /// the whole collection: if one is unknown, nothing is deleted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchSimulation`]; [`Error::Io`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn delete(&self, names: Vec<String>) -> Result<()> {
+        if let Some(unknown) = names.iter().find(|n| !self.contains(n).unwrap_or(false)) {
+            return Err(Error::NoSuchSimulation {
+                path: self.path.clone(),
+                name: unknown.clone(),
+            });
+        }
+        for name in &names {
+            let dir = self.path.join(name);
+            std::fs::remove_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// The records of every simulation, by name.
+    fn all_records(&self) -> Result<Vec<SimulationRecord>> {
+        self.all_simulation_names()?
+            .iter()
+            .map(|name| {
+                let sim = self.handle(name);
+                let metadata = sim.metadata()?;
+                let text = |key: &str| {
+                    metadata
+                        .get(key)
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                };
+                Ok(SimulationRecord {
+                    name: name.clone(),
+                    status: text("status")
+                        .map_or(StatusInfo::new(Status::Unknown), |s| StatusInfo::parse(&s)),
+                    description: text("description").unwrap_or_default(),
+                    tags: sim.tags()?,
+                    created_at: sim.created_at()?,
+                    parameters: sim.parameters()?,
+                    links: sim.links()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Rank 0's part of [`Collection::add`]: name and duplicate checks, then the directory.
+    fn prepare(&self, name: &str, spec: &NewSimulation) -> Result<Prepared> {
+        let dir = self.path.join(name);
+        if dir.exists() && !spec.override_existing {
+            return Err(Error::SimulationExists {
+                path: self.path.clone(),
+                name: name.to_owned(),
+            });
+        }
+        if spec.duplicate_action != DuplicateAction::Ignore {
+            let wanted = SimulationRecord::comparable_columns(&spec.parameters, &spec.links);
+            let duplicates: Vec<String> = self
+                .all_records()?
+                .into_iter()
+                .filter(|r| r.name != name)
+                .filter(|r| SimulationRecord::comparable_columns(&r.parameters, &r.links) == wanted)
+                .map(|r| r.name)
+                .collect();
+            match (spec.duplicate_action, duplicates.first()) {
+                (_, None) | (DuplicateAction::Ignore, _) => {}
+                (DuplicateAction::Raise, Some(_)) => {
+                    return Err(Error::DuplicateSimulation {
+                        path: self.path.clone(),
+                        names: duplicates,
+                    });
+                }
+                (DuplicateAction::Skip, Some(first)) => {
+                    return Ok(Prepared::Existing(first.clone()));
+                }
+                (DuplicateAction::Replace, Some(_)) => self.delete(duplicates)?,
+            }
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        }
+        std::fs::create_dir(&dir).map_err(|e| io(&dir, e))?;
+        Ok(Prepared::Created)
+    }
+
+    /// Rank 0's second part of [`Collection::add`]: `data.h5` and the files; on failure the
+    /// directory is removed.
+    fn fill(&self, writer: &SimulationWriter, spec: &NewSimulation) -> Result<()> {
+        let filled = (|| {
+            writer.initialize()?;
+            writer.set_description(spec.description.as_deref().unwrap_or(""))?;
+            writer.set_tags(spec.tags.clone())?;
+            writer.set_parameters(&spec.parameters)?;
+            for (name, target) in &spec.links {
+                writer.set_link(name, target)?;
+            }
+            writer.copy_files(spec.files.clone())
+        })();
+        if filled.is_err() {
+            let _ = std::fs::remove_dir_all(writer.path());
+        }
+        filled
+    }
+
+    /// The names of every simulation, whatever the view, sorted.
+    fn all_simulation_names(&self) -> Result<Vec<String>> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&self.path).map_err(|e| io(&self.path, e))? {
             let entry = entry.map_err(|e| io(&self.path, e))?;
@@ -255,7 +656,8 @@ impl Collection {
     }
 }
 
-fn io(path: &Path, error: std::io::Error) -> Error {
+/// An [`Error::Io`] for `path`.
+pub(crate) fn io(path: &Path, error: std::io::Error) -> Error {
     Error::Io {
         path: path.to_path_buf(),
         message: error.to_string().to_lowercase(),
