@@ -34,10 +34,11 @@ if ! python3 -c "import h5py, numpy" 2>/dev/null; then
 fi
 # The Python-interoperability tests run Python bamboost 0.14.0 from a virtual environment.
 _pyenv="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/pyenv"
-if ! "$_pyenv/bin/python" -I -c "import bamboost.core" 2>/dev/null; then
-  echo "[install] venv: bamboost==0.14.0 in $_pyenv"
-  python3 -m venv "$_pyenv" && "$_pyenv/bin/pip" install --quiet bamboost==0.14.0 \
-    || { echo "[install] pip install bamboost==0.14.0 failed" >&2; return 1 2>/dev/null || exit 1; }
+# meshio is the independent XDMF reader the XDMF tests check our files with.
+if ! "$_pyenv/bin/python" -I -c "import bamboost.core, meshio" 2>/dev/null; then
+  echo "[install] venv: bamboost==0.14.0 meshio==5.3.5 in $_pyenv"
+  python3 -m venv "$_pyenv" && "$_pyenv/bin/pip" install --quiet bamboost==0.14.0 meshio==5.3.5 \
+    || { echo "[install] pip install bamboost==0.14.0 meshio==5.3.5 failed" >&2; return 1 2>/dev/null || exit 1; }
 fi
 export BAMBOOST_PYTHON="$_pyenv/bin/python"
 # Open MPI refuses to start as root without these two.
