@@ -78,7 +78,7 @@ impl CellType {
 ///
 /// Local: a plain value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeNumbering {
+pub enum NodeNumbering<'a> {
     /// Numbers index the whole mesh, whose nodes are the ranks' coordinate rows one rank after
     /// another (rank 0's first).
     Global,
@@ -86,6 +86,10 @@ pub enum NodeNumbering {
     /// the lower ranks. A cell can then only use nodes of its own rank (duplicate shared nodes
     /// across ranks).
     Local,
+    /// Local coordinate row `i` is global node `map[i]` (a node map, as for fields written
+    /// through a dof map); numbers index the global nodes. Each global node is given by one
+    /// rank only.
+    Mapped(&'a [u64]),
 }
 
 /// A mesh read back with [`crate::simulation::Simulation::mesh`].
@@ -142,11 +146,11 @@ pub(super) fn write(
     coordinates: ArrayView2<'_, f64>,
     topology: ArrayView2<'_, i64>,
     cell_type: CellType,
-    numbering: NodeNumbering,
+    numbering: NodeNumbering<'_>,
 ) -> Result<()> {
     let shifted;
     let topology = match numbering {
-        NodeNumbering::Global => topology,
+        NodeNumbering::Global | NodeNumbering::Mapped(_) => topology,
         NodeNumbering::Local => {
             let comm = sim.comm();
             let nodes = coordinates.nrows() as u64;
@@ -158,7 +162,11 @@ pub(super) fn write(
     let f = sim.file().open_mut()?;
     let meshes = f.root().require_group(".mesh")?;
     let mesh = meshes.require_group(name)?;
-    mesh.write_distributed_array("coordinates", coordinates, None)?;
+    let node_map = match numbering {
+        NodeNumbering::Mapped(map) => Some(map),
+        _ => None,
+    };
+    mesh.write_distributed_array("coordinates", coordinates, node_map)?;
     let topology = mesh.write_distributed_array("topology", topology, None)?;
     topology.set_attr("cell_type", cell_type.as_str())?;
     drop((mesh, meshes));

@@ -610,14 +610,16 @@ impl SimulationWriter {
     }
 
     /// Writes mesh `name` at `/.mesh/<name>`: each rank gives its nodes (`coordinates`, one row
-    /// per node) and cells (`topology`, one row of node numbers per cell). The rows are stored
-    /// rank after rank. With [`NodeNumbering::Local`], a rank's node numbers count from 0 in
-    /// its own `coordinates` and are shifted by the number of nodes of the lower ranks; with
-    /// [`NodeNumbering::Global`] they are stored as given.
+    /// per node) and cells (`topology`, one row of node numbers per cell). Cells are stored
+    /// rank after rank; nodes too, unless a node map places them ([`NodeNumbering::Mapped`]).
+    /// With [`NodeNumbering::Local`], a rank's node numbers count from 0 in its own
+    /// `coordinates` and are shifted by the number of nodes of the lower ranks; otherwise they
+    /// are global and stored as given.
     ///
     /// # Errors
     ///
-    /// [`Error::Shape`] if the column counts differ between ranks; [`Error::Hdf5`].
+    /// [`Error::Shape`] if the column counts differ between ranks or a node map does not match
+    /// the coordinates; [`Error::Hdf5`].
     ///
     /// # MPI
     ///
@@ -628,7 +630,7 @@ impl SimulationWriter {
         coordinates: ndarray::ArrayView2<'_, f64>,
         topology: ndarray::ArrayView2<'_, i64>,
         cell_type: CellType,
-        numbering: NodeNumbering,
+        numbering: NodeNumbering<'_>,
     ) -> Result<()> {
         mesh::write(self, name, coordinates, topology, cell_type, numbering)
     }
