@@ -8,10 +8,11 @@
 //! panic — reaches every rank.
 //!
 //! This release provides the MPI layer — communicators ([`Comm`]), root-only methods, root-only
-//! scopes, communicator propagation, configuration and identifiers — and the HDF5 layer
-//! ([`h5`]): shared files, distributed arrays, h5py-compatible attributes and the
-//! single-process queue — and the first part of the data model: [`collection`]s, compatible
-//! with Python bamboost 0.14.
+//! scopes, communicator propagation, configuration and identifiers — the HDF5 layer ([`h5`]):
+//! shared files, distributed arrays, h5py-compatible attributes and the single-process queue —
+//! and the data model, compatible with Python bamboost 0.14: [`collection`]s,
+//! [`simulation`]s with parameters, metadata, links, series, fields, globals and meshes, and
+//! [`xdmf`] files for ParaView.
 //!
 //! ```
 //! use bamboost::{Comm, mpi::{CommSlot, HasComm}, root_process};
@@ -49,8 +50,9 @@
 //!
 //! # Guide
 //!
-//! The book in `book/` of the repository covers getting started, serial and parallel runs, and
-//! the `#[root_process]` macro.
+//! The book in `book/` of the repository covers getting started, serial and parallel runs, the
+//! `#[root_process]` macro, parallel writes, collections and simulations, series and meshes,
+//! ParaView, and working alongside Python bamboost.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -93,6 +95,12 @@ mod book_tests {
 
     #[doc = include_str!("../../book/src/collections.md")]
     struct Collections;
+
+    #[doc = include_str!("../../book/src/series-and-fields.md")]
+    struct SeriesAndFields;
+
+    #[doc = include_str!("../../book/src/paraview.md")]
+    struct Paraview;
 }
 
 #[doc(hidden)]
