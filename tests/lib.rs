@@ -100,3 +100,15 @@ macro_rules! ensure_eq {
 pub fn fail(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
+
+/// `name` under rank 0's directory `base` (other ranks pass `None`), the same path on every
+/// rank.
+pub fn shared_path(
+    c: &Comm,
+    base: Option<&std::path::Path>,
+    name: &str,
+) -> Result<std::path::PathBuf, String> {
+    let base = base.map(std::path::Path::to_path_buf).unwrap_or_default();
+    let base: std::path::PathBuf = c.bcast(base, 0).map_err(fail)?;
+    Ok(base.join(name))
+}

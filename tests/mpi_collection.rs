@@ -4,17 +4,12 @@
 use bamboost::Comm;
 use bamboost::collection::{Collection, YamlValue};
 use bamboost::mpi::CommSlot;
-use bamboost_tests::{Checks, ensure, ensure_eq, fail};
+use bamboost_tests::{Checks, ensure, ensure_eq, fail, shared_path};
 use std::path::PathBuf;
 
 /// A directory path shared by all ranks, under a directory rank 0 made.
 fn shared_dir(c: &Comm, dir: &Option<tempfile::TempDir>, name: &str) -> Result<PathBuf, String> {
-    let base = dir
-        .as_ref()
-        .map(|d| d.path().to_path_buf())
-        .unwrap_or_default();
-    let base: PathBuf = c.bcast(base, 0).map_err(fail)?;
-    Ok(base.join(name))
+    shared_path(c, dir.as_ref().map(|d| d.path()), name)
 }
 
 fn main() {

@@ -4,18 +4,13 @@
 use bamboost::h5::{AttrValue, File, OpenOptions, Transfer};
 use bamboost::mpi::{self, CommSlot};
 use bamboost::{Comm, Error};
-use bamboost_tests::{Checks, ensure, ensure_eq, fail};
+use bamboost_tests::{Checks, ensure, ensure_eq, fail, shared_path};
 use ndarray::{Array1, Array2, Array3, ArrayD};
-use std::path::PathBuf;
 
 /// A file path shared by all ranks, in a directory rank 0 made.
 fn shared_file(c: &Comm, dir: &Option<tempfile::TempDir>, name: &str) -> Result<File, String> {
-    let base = dir
-        .as_ref()
-        .map(|d| d.path().to_path_buf())
-        .unwrap_or_default();
-    let base: PathBuf = c.bcast(base, 0).map_err(fail)?;
-    Ok(File::new(base.join(name), CommSlot::new()))
+    let path = shared_path(c, dir.as_ref().map(|d| d.path()), name)?;
+    Ok(File::new(path, CommSlot::new()))
 }
 
 /// A permutation of `0..n`, the same on every rank (a seeded LCG shuffle).
