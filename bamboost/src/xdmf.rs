@@ -103,6 +103,10 @@ impl XdmfWriter {
     ///
     /// [`Error::NotFound`] if the mesh is missing; [`Error::Shape`] if the coordinates do not
     /// have 2 or 3 columns.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn add_mesh(&mut self, name: &str) -> Result<()> {
         let f = self.file.open()?;
         let root = f.root();
@@ -154,6 +158,10 @@ impl XdmfWriter {
     /// # Errors
     ///
     /// [`Error::NotFound`] if the series is missing.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn add_series(
         &mut self,
         series: &str,
@@ -225,6 +233,10 @@ impl XdmfWriter {
     /// # Errors
     ///
     /// [`Error::Io`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut xml = String::from(
             "<Xdmf xmlns:xi=\"http://www.w3.org/2001/XInclude\" Version=\"3.0\">\n  <Domain>\n",

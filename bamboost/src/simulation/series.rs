@@ -297,6 +297,10 @@ impl Series {
     /// # Errors
     ///
     /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn len(&self) -> Result<usize> {
         let f = self.file.open()?;
         let group = f.root().group(&self.path)?;
@@ -316,6 +320,10 @@ impl Series {
     /// # Errors
     ///
     /// As [`Series::len`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn is_empty(&self) -> Result<bool> {
         Ok(self.len()? == 0)
     }
@@ -325,6 +333,10 @@ impl Series {
     /// # Errors
     ///
     /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn values(&self) -> Result<Vec<f64>> {
         let f = self.file.open()?;
         let group = f.root().group(&self.path)?;
@@ -339,6 +351,10 @@ impl Series {
     /// # Errors
     ///
     /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn field_names(&self) -> Result<Vec<String>> {
         let f = self.file.open()?;
         let group = f.root().group(&format!("{}/fields", self.path))?;
@@ -350,6 +366,10 @@ impl Series {
     /// # Errors
     ///
     /// [`Error::Series`] if there is no such field.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn field_steps(&self, name: &str) -> Result<Vec<usize>> {
         let f = self.file.open()?;
         let group = f
@@ -370,6 +390,10 @@ impl Series {
     /// # Errors
     ///
     /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn global_names(&self) -> Result<Vec<String>> {
         let f = self.file.open()?;
         f.root()
@@ -471,6 +495,10 @@ impl Step<'_> {
     /// # Errors
     ///
     /// [`Error::Shape`] if `name` holds non-scalar values.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn add_scalar(&self, name: &str, value: f64) -> Result<()> {
         self.add_global(name, vec![value], Vec::new())
     }
@@ -481,6 +509,10 @@ impl Step<'_> {
     /// # Errors
     ///
     /// [`Error::Shape`] if the shape differs from earlier steps or from `values.len()`.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn add_global(&self, name: &str, values: Vec<f64>, shape: Vec<usize>) -> Result<()> {
         if shape.iter().product::<usize>() != values.len() {
             return Err(Error::Shape {
