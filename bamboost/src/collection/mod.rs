@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::mpi::{CommSlot, HasComm};
 use crate::simulation::{
     DATA_FILE, Parameters, Simulation, SimulationWriter, Status, StatusInfo, check_link,
+    created_at_of, tag_list,
 };
 use crate::uid::{CollectionUid, SimulationName};
 use crate::{Comm, root_process};
@@ -549,8 +550,8 @@ impl Collection {
                     status: text("status")
                         .map_or(StatusInfo::new(Status::Unknown), |s| StatusInfo::parse(&s)),
                     description: text("description").unwrap_or_default(),
-                    tags: sim.tags()?,
-                    created_at: sim.created_at()?,
+                    tags: metadata.get("tags").map(tag_list).unwrap_or_default(),
+                    created_at: created_at_of(&metadata),
                     parameters: sim.parameters()?,
                     links: sim.links()?,
                 })

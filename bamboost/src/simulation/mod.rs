@@ -48,6 +48,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The HDF5 file of every simulation.
+///
+/// # MPI
+///
+/// Local: a constant.
 pub const DATA_FILE: &str = "data.h5";
 /// The run script [`SimulationWriter::create_run_script`] writes.
 const RUN_SCRIPT: &str = "run.sh";
@@ -333,6 +337,10 @@ impl Simulation {
     /// # Errors
     ///
     /// [`Error::NotFound`] if `/.parameters` is missing; [`Error::Attribute`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn parameters(&self) -> Result<Parameters> {
         let file = self.file.open()?;
         let group = file.root().group(".parameters")?;
@@ -354,6 +362,10 @@ impl Simulation {
     /// # Errors
     ///
     /// [`Error::Attribute`] for an unsupported stored type.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn metadata(&self) -> Result<BTreeMap<String, AttrValue>> {
         self.file.open()?.root().attrs()
     }
@@ -363,6 +375,10 @@ impl Simulation {
     /// # Errors
     ///
     /// As [`Simulation::metadata`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn status(&self) -> Result<StatusInfo> {
         Ok(match self.metadata()?.get("status") {
             Some(AttrValue::Str(s)) => StatusInfo::parse(s),
@@ -375,11 +391,12 @@ impl Simulation {
     /// # Errors
     ///
     /// As [`Simulation::metadata`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn created_at(&self) -> Result<Option<chrono::NaiveDateTime>> {
-        Ok(match self.metadata()?.get("created_at") {
-            Some(AttrValue::DateTime(t)) => Some(*t),
-            _ => None,
-        })
+        Ok(created_at_of(&self.metadata()?))
     }
 
     /// The description (`""` if none).
@@ -387,6 +404,10 @@ impl Simulation {
     /// # Errors
     ///
     /// As [`Simulation::metadata`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn description(&self) -> Result<String> {
         Ok(match self.metadata()?.get("description") {
             Some(AttrValue::Str(s)) => s.clone(),
@@ -399,6 +420,10 @@ impl Simulation {
     /// # Errors
     ///
     /// As [`Simulation::metadata`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn tags(&self) -> Result<Vec<String>> {
         Ok(self
             .metadata()?
@@ -412,6 +437,10 @@ impl Simulation {
     /// # Errors
     ///
     /// [`Error::NotFound`] if `/.links` is missing.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn links(&self) -> Result<BTreeMap<String, String>> {
         let file = self.file.open()?;
         Ok(file
@@ -429,6 +458,10 @@ impl Simulation {
     /// # Errors
     ///
     /// [`Error::Io`] if the directory cannot be read.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn files(&self) -> Result<BTreeMap<String, PathBuf>> {
         let mut out = BTreeMap::new();
         list_files(&self.path, "", &mut out)?;
@@ -436,7 +469,18 @@ impl Simulation {
     }
 }
 
-fn tag_list(value: &AttrValue) -> Vec<String> {
+/// The creation time in a simulation's metadata, if stored as a datetime.
+pub(crate) fn created_at_of(
+    metadata: &BTreeMap<String, AttrValue>,
+) -> Option<chrono::NaiveDateTime> {
+    match metadata.get("created_at") {
+        Some(AttrValue::DateTime(t)) => Some(*t),
+        _ => None,
+    }
+}
+
+/// The tags of a stored `tags` attribute, sorted and de-duplicated.
+pub(crate) fn tag_list(value: &AttrValue) -> Vec<String> {
     let mut tags: Vec<String> = match value {
         AttrValue::Set(items) => items
             .iter()
@@ -693,23 +737,19 @@ fn store_parameter(f: &OpenFile<Write>, name: &str, value: &Parameter) -> Result
                 key: name.to_owned(),
                 reason,
             };
-            let shape = ndarray::IxDyn(&array.shape);
+            /// The elements as an array of the stored shape.
+            fn shaped<T: Clone>(
+                shape: &[usize],
+                v: &[T],
+            ) -> std::result::Result<ndarray::ArrayD<T>, String> {
+                ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), v.to_vec())
+                    .map_err(|e| e.to_string())
+            }
+            let shape = &array.shape;
             match &array.data {
-                ArrayData::Float(v) => group.add_dataset(
-                    name,
-                    &ndarray::ArrayD::from_shape_vec(shape, v.clone())
-                        .map_err(|e| invalid(e.to_string()))?,
-                ),
-                ArrayData::Int(v) => group.add_dataset(
-                    name,
-                    &ndarray::ArrayD::from_shape_vec(shape, v.clone())
-                        .map_err(|e| invalid(e.to_string()))?,
-                ),
-                ArrayData::Bool(v) => group.add_dataset(
-                    name,
-                    &ndarray::ArrayD::from_shape_vec(shape, v.clone())
-                        .map_err(|e| invalid(e.to_string()))?,
-                ),
+                ArrayData::Float(v) => group.add_dataset(name, &shaped(shape, v).map_err(invalid)?),
+                ArrayData::Int(v) => group.add_dataset(name, &shaped(shape, v).map_err(invalid)?),
+                ArrayData::Bool(v) => group.add_dataset(name, &shaped(shape, v).map_err(invalid)?),
                 _ => Err(invalid(
                     "only arrays of numbers or bools can be datasets".into(),
                 )),
@@ -780,6 +820,10 @@ impl SimulationWriter {
     ///
     /// [`Error::InvalidParameter`] (nothing is written) for a reserved key, a key with `.`, or
     /// an array that cannot be a dataset.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn set_parameters(&self, parameters: &Parameters) -> Result<()> {
         parameters.validate()?;
         let f = self.file.open_mut()?;
@@ -794,6 +838,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// As [`SimulationWriter::set_parameters`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn set_parameter(&self, path: &str, value: Parameter) -> Result<()> {
         let mut parts = path.rsplit('.');
         let leaf = parts.next().unwrap_or_default();
@@ -809,6 +857,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn set_status(&self, status: StatusInfo) -> Result<()> {
         self.set_metadata("status", AttrValue::Str(status.to_string()))
     }
@@ -818,6 +870,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn set_description(&self, description: &str) -> Result<()> {
         self.set_metadata("description", AttrValue::Str(description.to_owned()))
     }
@@ -827,6 +883,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// [`Error::Hdf5`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn set_tags(&self, tags: Vec<String>) -> Result<()> {
         let mut tags: Vec<String> = tags.into_iter().filter(|t| !t.is_empty()).collect();
         tags.sort();
@@ -842,6 +902,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// [`Error::Attribute`] if the value cannot be stored.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn set_metadata(&self, key: &str, value: AttrValue) -> Result<()> {
         let f = self.file.open_mut()?;
         f.root().set_attr(key, value)?;
@@ -853,6 +917,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// [`Error::InvalidUid`] if `target` is not of that form.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn set_link(&self, name: &str, target: &str) -> Result<()> {
         check_link(target)?;
         let f = self.file.open_mut()?;
@@ -866,6 +934,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// [`Error::Io`] naming the path that failed.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn copy_files(&self, paths: Vec<PathBuf>) -> Result<()> {
         paths.iter().try_for_each(|p| copy_into(p, &self.path))
     }
@@ -876,6 +948,10 @@ impl SimulationWriter {
     /// # Errors
     ///
     /// [`Error::Io`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
     pub fn create_run_script(&self, script: RunScript) -> Result<PathBuf> {
         let path = self.path.join(RUN_SCRIPT);
         std::fs::write(&path, self.run_script_text(&script))
