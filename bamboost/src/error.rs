@@ -322,6 +322,57 @@ pub enum Error {
         /// The first failing rank's error, prefixed with its rank.
         message: String,
     },
+
+    /// The SQLite index failed (a query, a write, or the file itself).
+    #[error("index {}: {message}", path.display())]
+    Index {
+        /// The index file (`:memory:` for an in-memory index).
+        path: PathBuf,
+        /// SQLite's message.
+        message: String,
+    },
+
+    /// The index file is not a bamboost index: corrupted, or another program's database.
+    #[error(
+        "{} is not a usable bamboost index ({message}); move it aside and run `bamboost scan` \
+         to rebuild it from the collections on disk",
+        path.display()
+    )]
+    NotAnIndex {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// No collection has this UID or alias, in the index or under the search paths.
+    #[error(
+        "no collection with uid or alias `{key}` in the index or under the search paths; \
+         check the spelling, or run `bamboost scan` after adding its directory to \
+         `[index] searchPaths`"
+    )]
+    UnknownCollection {
+        /// The UID or alias asked for.
+        key: String,
+    },
+
+    /// A link points to a simulation the index cannot find (with `strictLinks`).
+    #[error("link `{name}` points to `{target}`, which is in no indexed collection")]
+    UnknownLinkTarget {
+        /// The link name.
+        name: String,
+        /// The target, `<COLLECTION_UID>:<name>`.
+        target: String,
+    },
+
+    /// A filter or sort expression could not be parsed.
+    #[error("invalid filter `{expression}`: {reason}")]
+    InvalidFilter {
+        /// The expression as given.
+        expression: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// `Result` with bamboost's [`Error`] as the default error type.

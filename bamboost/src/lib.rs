@@ -66,6 +66,7 @@ pub mod collection;
 pub mod config;
 mod error;
 pub mod h5;
+pub mod index;
 pub mod mpi;
 mod private;
 pub mod simulation;

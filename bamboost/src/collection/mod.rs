@@ -23,6 +23,7 @@ mod query;
 pub use query::{CompareOp, Filter, SimulationRecord};
 
 use crate::error::{Error, Result};
+use crate::h5::{AttrValue, OpenOptions};
 use crate::mpi::{CommSlot, HasComm};
 use crate::simulation::{
     DATA_FILE, Parameters, Simulation, SimulationWriter, Status, StatusInfo, check_link,
@@ -536,26 +537,7 @@ impl Collection {
     fn all_records(&self) -> Result<Vec<SimulationRecord>> {
         self.all_simulation_names()?
             .iter()
-            .map(|name| {
-                let sim = self.handle(name);
-                let metadata = sim.metadata()?;
-                let text = |key: &str| {
-                    metadata
-                        .get(key)
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned)
-                };
-                Ok(SimulationRecord {
-                    name: name.clone(),
-                    status: text("status")
-                        .map_or(StatusInfo::new(Status::Unknown), |s| StatusInfo::parse(&s)),
-                    description: text("description").unwrap_or_default(),
-                    tags: metadata.get("tags").map(tag_list).unwrap_or_default(),
-                    created_at: created_at_of(&metadata),
-                    parameters: sim.parameters()?,
-                    links: sim.links()?,
-                })
-            })
+            .map(|name| Ok(read_record(&self.handle(name), &OpenOptions::new())?.record))
             .collect()
     }
 
@@ -655,6 +637,46 @@ impl Collection {
     pub fn is_empty(&self) -> Result<bool> {
         Ok(self.len()? == 0)
     }
+}
+
+/// What [`read_record`] found in one `data.h5`.
+pub(crate) struct ReadRecord {
+    pub(crate) record: SimulationRecord,
+    /// The `submitted` flag.
+    pub(crate) submitted: bool,
+    /// A `created_at` attribute that is present but not a datetime.
+    pub(crate) odd_created_at: Option<String>,
+}
+
+/// Reads a simulation's record with one open of its file (nested reads share the handle).
+pub(crate) fn read_record(sim: &Simulation, options: &OpenOptions) -> Result<ReadRecord> {
+    let _open = sim.file().open_with(options)?;
+    let metadata = sim.metadata()?;
+    let text = |key: &str| {
+        metadata
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let created_at = created_at_of(&metadata);
+    let odd_created_at = match metadata.get("created_at") {
+        Some(value) if created_at.is_none() => Some(format!("{value:?}")),
+        _ => None,
+    };
+    Ok(ReadRecord {
+        record: SimulationRecord {
+            name: sim.name().to_owned(),
+            status: text("status")
+                .map_or(StatusInfo::new(Status::Unknown), |s| StatusInfo::parse(&s)),
+            description: text("description").unwrap_or_default(),
+            tags: metadata.get("tags").map(tag_list).unwrap_or_default(),
+            created_at,
+            parameters: sim.parameters()?,
+            links: sim.links()?,
+        },
+        submitted: matches!(metadata.get("submitted"), Some(AttrValue::Bool(true))),
+        odd_created_at,
+    })
 }
 
 /// An [`Error::Io`] for `path`.

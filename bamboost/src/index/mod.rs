@@ -1,0 +1,1241 @@
+//! The index: an SQLite file that finds every collection by UID or alias and answers queries
+//! over their simulations without opening any `data.h5`.
+//!
+//! The file is Python bamboost's `bamboost.0.11.sqlite` (same tables, columns, unique keys and
+//! encodings), so both libraries can share one index. The collections on disk stay the source
+//! of truth: the index is a cache, brought up to date by [`Index::scan`] (which collections
+//! exist) and [`Index::sync`] (their simulations, incrementally), and it can always be rebuilt
+//! from the disk by deleting the file and scanning again.
+//!
+//! `Index` is a `#[root_process]` type: only rank 0 opens the SQLite file; every method runs
+//! there and all ranks receive the result (errors included).
+//!
+//! ```
+//! use bamboost::collection::{Collection, Filter, NewSimulation};
+//! use bamboost::config::IndexConfig;
+//! use bamboost::index::{Index, Query};
+//! use bamboost::simulation::Parameters;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let collection = Collection::open(dir.path().join("sweep"))?;
+//! for n in [10, 20, 40] {
+//!     collection.add(NewSimulation::new().parameters(Parameters::new().with("n", n)))?;
+//! }
+//! let index = Index::open(&IndexConfig::new(dir.path().join("index.sqlite"), [dir.path()]))?;
+//! index.scan()?;
+//! let report = index.sync(collection.uid().as_str(), false)?;
+//! assert_eq!(report.added, 3);
+//! let big = index.query(collection.uid().as_str(), &Query::new().filter(Filter::gt("n", 15)))?;
+//! assert_eq!(big.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod json;
+mod schema;
+mod sql;
+
+use crate::collection::{
+    Collection, CollectionMetadata, Filter, IDENTIFIER_PREFIX, SimulationRecord, YamlValue,
+    read_record,
+};
+use crate::config::{Config, IndexConfig};
+use crate::error::{Error, Result};
+use crate::h5::{AttrValue, LockTimeout, OpenOptions};
+use crate::mpi::{CommSlot, HasComm};
+use crate::simulation::{DATA_FILE, Parameter, Parameters, Simulation};
+use crate::uid::CollectionUid;
+use crate::{Comm, root_process};
+use json::Json;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a statement waits for another process's lock on the index before failing. Long
+/// enough that concurrent jobs queue rather than fail; every write is a short transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a sync waits for a `data.h5` that a running job has locked (then skips it).
+const SYNC_LOCK_TIMEOUT: f64 = 0.1;
+
+/// A progress report of a long operation, for a progress bar.
+///
+/// # MPI
+///
+/// Local: a plain value, reported on rank 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// What is being done: `"scan"` (directories searched) or `"sync"` (files read).
+    pub task: &'static str,
+    /// Items done so far.
+    pub done: u64,
+    /// Items in all, when known.
+    pub total: Option<u64>,
+}
+
+/// A callback receiving [`Progress`] reports.
+///
+/// # MPI
+///
+/// Local.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// A collection as the index knows it.
+///
+/// # MPI
+///
+/// Local: a plain value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionEntry {
+    /// The UID (upper case).
+    pub uid: String,
+    /// The directory (absolute).
+    pub path: PathBuf,
+    /// The creation time from the identifier file, if any.
+    pub created_at: Option<chrono::NaiveDateTime>,
+    /// The description (`""` if none).
+    pub description: String,
+    /// The tags.
+    pub tags: Vec<String>,
+    /// The aliases.
+    pub aliases: Vec<String>,
+}
+
+/// What [`Index::sync`] did.
+///
+/// # MPI
+///
+/// Local: a plain value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Simulations new to the index.
+    pub added: usize,
+    /// Simulations whose file changed since the last sync, read again.
+    pub updated: usize,
+    /// Simulations whose file did not change (not opened).
+    pub unchanged: usize,
+    /// Rows of simulations whose directory is gone, removed.
+    pub removed: usize,
+    /// Simulations skipped because a running job holds their file's lock.
+    pub locked: Vec<String>,
+    /// Simulations skipped because their file is damaged: (name, reason).
+    pub invalid: Vec<(String, String)>,
+}
+
+/// A link between two simulations.
+///
+/// # MPI
+///
+/// Local: a plain value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The link's name.
+    pub name: String,
+    /// The simulation holding the link, `<COLLECTION_UID>:<name>`.
+    pub source: String,
+    /// The simulation it points to, `<COLLECTION_UID>:<name>`.
+    pub target: String,
+}
+
+/// A query over the simulations of one collection: a filter, sort keys and a row limit.
+///
+/// # MPI
+///
+/// Local: a plain value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    filter: Option<Filter>,
+    sort: Vec<(String, bool)>,
+    limit: Option<usize>,
+}
+
+impl Query {
+    /// Every simulation, by name.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn new() -> Query {
+        Query::default()
+    }
+
+    /// Keeps the simulations matching `filter` (and any earlier filter).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn filter(mut self, filter: Filter) -> Query {
+        self.filter = Some(match self.filter.take() {
+            Some(earlier) => earlier.and(filter),
+            None => filter,
+        });
+        self
+    }
+
+    /// Sorts by `key` (after earlier sort keys); missing values last.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn sort(mut self, key: &str, ascending: bool) -> Query {
+        self.sort.push((key.to_owned(), ascending));
+        self
+    }
+
+    /// Returns at most `n` simulations.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn limit(mut self, n: usize) -> Query {
+        self.limit = Some(n);
+        self
+    }
+}
+
+/// The SQLite index of collections and simulations.
+///
+/// # MPI
+///
+/// [`Index::open`] and [`Index::open_with`] are collective; every other method is root-only:
+/// it runs on rank 0 (the only rank that touches SQLite) and every rank returns its result.
+pub struct Index {
+    settings: IndexConfig,
+    comm: CommSlot,
+    progress: Option<ProgressFn>,
+    /// Opened on rank 0 at the first use.
+    connection: Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("file", &self.settings.database_file)
+            .field("search_paths", &self.settings.search_paths)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HasComm for Index {
+    fn comm(&self) -> Comm {
+        self.comm.get()
+    }
+}
+
+impl Index {
+    /// Opens (creating it if needed) the index `settings.database_file`, on the world
+    /// communicator. The file is created with Python bamboost's tables; an older file gets its
+    /// missing columns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotAnIndex`] for a corrupted file or another program's database;
+    /// [`Error::Index`] if SQLite cannot open or write it; [`Error::Io`] if its directory
+    /// cannot be created.
+    ///
+    /// # MPI
+    ///
+    /// Collective.
+    pub fn open(settings: &IndexConfig) -> Result<Index> {
+        Index::open_with(settings, CommSlot::new())
+    }
+
+    /// As [`Index::open`], on the communicator of `comm`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::open`].
+    ///
+    /// # MPI
+    ///
+    /// Collective on the slot's communicator.
+    pub fn open_with(settings: &IndexConfig, comm: CommSlot) -> Result<Index> {
+        let index = Index {
+            settings: settings.clone(),
+            comm,
+            progress: None,
+            connection: Mutex::new(None),
+        };
+        index.prepare()?;
+        Ok(index)
+    }
+
+    /// Opens the index the configuration names (`[index] databaseFile`, by default
+    /// `~/.local/share/bamboost/bamboost.0.11.sqlite`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::load`] and [`Index::open`].
+    ///
+    /// # MPI
+    ///
+    /// Collective.
+    pub fn open_default() -> Result<Index> {
+        Index::open(&Config::cached()?.index)
+    }
+
+    /// Reports progress of scans and syncs to `callback` (on rank 0).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn with_progress(mut self, callback: ProgressFn) -> Index {
+        self.progress = Some(callback);
+        self
+    }
+
+    /// The index file.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn file(&self) -> &Path {
+        &self.settings.database_file
+    }
+
+    /// The settings the index was opened with.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn settings(&self) -> &IndexConfig {
+        &self.settings
+    }
+
+    /// Opens the collection `uid_or_alias` on the index's communicator.
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::collection`] and [`Collection::open_existing`].
+    ///
+    /// # MPI
+    ///
+    /// Collective.
+    pub fn open_collection(&self, uid_or_alias: &str) -> Result<Collection> {
+        let entry = self.collection(uid_or_alias)?;
+        Collection::open_existing(&entry.path, self.comm.child())
+    }
+
+    fn report(&self, task: &'static str, done: u64, total: Option<u64>) {
+        if let Some(progress) = &self.progress {
+            progress(Progress { task, done, total });
+        }
+    }
+
+    fn sql_error(&self, error: rusqlite::Error) -> Error {
+        let path = self.settings.database_file.clone();
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+                Error::NotAnIndex {
+                    path,
+                    message: error.to_string().to_lowercase(),
+                }
+            }
+            _ => Error::Index {
+                path,
+                message: error.to_string().to_lowercase(),
+            },
+        }
+    }
+
+    /// Runs `f` with the connection, opening it first if needed.
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut guard = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_none() {
+            *guard = Some(self.connect()?);
+        }
+        match guard.as_mut() {
+            Some(conn) => f(conn).map_err(|e| self.sql_error(e)),
+            None => Err(self.sql_error(rusqlite::Error::InvalidQuery)),
+        }
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let file = &self.settings.database_file;
+        if file.as_os_str() != ":memory:"
+            && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| crate::collection::io(dir, e))?;
+        }
+        let mut conn = Connection::open(file).map_err(|e| self.sql_error(e))?;
+        let setup = |conn: &mut Connection| -> rusqlite::Result<()> {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.pragma_update(None, "foreign_keys", true)?;
+            // Reads the header: a file that is not SQLite fails here.
+            conn.query_row("PRAGMA schema_version", [], |_| Ok(()))
+        };
+        setup(&mut conn).map_err(|e| self.sql_error(e))?;
+        schema::prepare(&mut conn).map_err(|e| match e {
+            schema::SchemaError::Sql(e) => self.sql_error(e),
+            schema::SchemaError::Foreign(message) => Error::NotAnIndex {
+                path: file.clone(),
+                message,
+            },
+        })?;
+        Ok(conn)
+    }
+}
+
+#[root_process]
+impl Index {
+    /// Opens the file and checks its tables (so a bad file fails at open, on every rank).
+    fn prepare(&self) -> Result<()> {
+        self.with(|_| Ok(()))
+    }
+
+    /// Walks the search paths for collections (directories holding a
+    /// `.bamboost-collection-<UID>` file), skipping the excluded directory names, and records
+    /// each with the metadata of its identifier file. Simulations are not read (see
+    /// [`Index::sync`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`] if the index cannot be written. Unreadable directories and identifier
+    /// files are skipped with a warning.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn scan(&self) -> Result<Vec<CollectionEntry>> {
+        let mut found = Vec::new();
+        let mut visited = 0;
+        for root in &self.settings.search_paths {
+            self.walk(
+                root,
+                &mut |dir, uid| {
+                    found.push(entry_from_disk(dir, uid));
+                    None::<()>
+                },
+                &mut visited,
+            );
+        }
+        self.report("scan", visited, Some(visited));
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for entry in &found {
+                upsert_collection(&tx, entry)?;
+            }
+            tx.commit()
+        })?;
+        Ok(found)
+    }
+
+    /// Every collection in the index, by UID.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn collections(&self) -> Result<Vec<CollectionEntry>> {
+        self.with(|conn| {
+            conn.prepare_cached(&format!("{COLLECTION_SELECT} ORDER BY uid"))?
+                .query_map([], collection_from_row)?
+                .collect()
+        })
+    }
+
+    /// The collection with UID or alias `key` (aliases match case-insensitively). Looks in the
+    /// index first; only when the answer is not there (or its directory moved) does it search
+    /// the search paths — for a UID, up to the first directory with its identifier file; for
+    /// an alias, with a full [`Index::scan`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCollection`] if no collection has this UID or alias;
+    /// [`Error::Index`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn collection(&self, key: &str) -> Result<CollectionEntry> {
+        if let Some(entry) = self
+            .lookup(key)?
+            .filter(|e| is_collection_dir(&e.path, &e.uid))
+        {
+            return Ok(entry);
+        }
+        if let Ok(uid) = CollectionUid::new(key.to_uppercase()) {
+            let mut visited = 0;
+            let mut found = None;
+            for root in &self.settings.search_paths {
+                found = self.walk(
+                    root,
+                    &mut |dir, found_uid| {
+                        (found_uid.as_str() == uid.as_str())
+                            .then(|| entry_from_disk(dir, found_uid))
+                    },
+                    &mut visited,
+                );
+                if found.is_some() {
+                    break;
+                }
+            }
+            if let Some(entry) = found {
+                self.with(|conn| upsert_collection(conn, &entry))?;
+                return Ok(entry);
+            }
+        }
+        self.scan()?;
+        self.lookup(key)?
+            .filter(|e| is_collection_dir(&e.path, &e.uid))
+            .ok_or_else(|| Error::UnknownCollection {
+                key: key.to_owned(),
+            })
+    }
+
+    /// Records the collection in directory `path` (from its identifier file) and returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotACollection`] if `path` holds no identifier file; [`Error::Index`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn add_collection(&self, path: &Path) -> Result<CollectionEntry> {
+        let path = std::path::absolute(path).map_err(|e| crate::collection::io(path, e))?;
+        let uid =
+            identifier_uid(&path).ok_or_else(|| Error::NotACollection { path: path.clone() })?;
+        let entry = entry_from_disk(&path, &uid);
+        self.with(|conn| upsert_collection(conn, &entry))?;
+        Ok(entry)
+    }
+
+    /// Brings the simulations of collection `key` (UID or alias) up to date with the disk:
+    /// files changed since the last sync (all of them with `force`) are read again, new ones
+    /// added, rows of deleted simulations removed, and parameter keys gone from a file removed.
+    /// A file locked by a running job (for more than 0.1 s) or damaged (missing groups, an
+    /// odd `created_at`) is skipped and reported; it never stops the others. All changes are
+    /// written in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::collection`]; [`Error::Io`] if the directory cannot be listed.
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn sync(&self, key: &str, force: bool) -> Result<SyncReport> {
+        let entry = self.collection(key)?;
+        let dir = &entry.path;
+        let on_disk = simulation_dirs(dir)?;
+        let known: HashMap<String, (i64, String)> = self.with(|conn| {
+            conn.prepare_cached(
+                "SELECT name, id, modified_at FROM simulations WHERE collection_uid = ?1",
+            )?
+            .query_map([&entry.uid], |row| {
+                Ok((row.get(0)?, (row.get(1)?, row.get(2)?)))
+            })?
+            .collect()
+        })?;
+        let mut report = SyncReport::default();
+        let uid = CollectionUid::new(&entry.uid)?;
+        let options = OpenOptions::new().lock_timeout(LockTimeout::from_secs(SYNC_LOCK_TIMEOUT));
+        let stale: Vec<&(String, chrono::NaiveDateTime)> = on_disk
+            .iter()
+            .filter(|(name, mtime)| match known.get(name) {
+                Some((_, modified)) => force || parse_datetime(modified).is_none_or(|m| *mtime > m),
+                None => true,
+            })
+            .collect();
+        report.unchanged = on_disk.len() - stale.len();
+        let total = Some(stale.len() as u64);
+        let mut read = Vec::new();
+        for (done, (name, _)) in stale.iter().enumerate() {
+            self.report("sync", done as u64, total);
+            // Taken before reading: a write during the read makes the file newer than this.
+            let started = chrono::Local::now().naive_local();
+            let sim = Simulation::at(dir, name, uid.clone(), self.comm.child());
+            match read_record(&sim, &options) {
+                Ok(found) => match found.odd_created_at {
+                    Some(odd) => report
+                        .invalid
+                        .push((name.clone(), format!("created_at is not a datetime: {odd}"))),
+                    None => read.push((found, started)),
+                },
+                Err(Error::Locked { .. }) => report.locked.push(name.clone()),
+                Err(e) => report.invalid.push((name.clone(), e.to_string())),
+            }
+        }
+        self.report("sync", stale.len() as u64, total);
+        for (name, reason) in &report.invalid {
+            tracing::warn!("skipped simulation `{name}` of {}: {reason}", dir.display());
+        }
+        for name in &report.locked {
+            tracing::warn!(
+                "skipped simulation `{name}` of {}: its file is locked",
+                dir.display()
+            );
+        }
+        let gone: Vec<&String> = known
+            .keys()
+            .filter(|name| !on_disk.iter().any(|(n, _)| n == *name))
+            .collect();
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (found, started) in &read {
+                let written =
+                    upsert_simulation(&tx, &entry.uid, &found.record, found.submitted, started)?;
+                if written {
+                    if known.contains_key(&found.record.name) {
+                        report.updated += 1;
+                    } else {
+                        report.added += 1;
+                    }
+                }
+            }
+            for name in gone {
+                // Checked again inside the transaction: another process may have added it.
+                if !dir.join(name).join(DATA_FILE).is_file() {
+                    report.removed += tx.execute(
+                        "DELETE FROM simulations WHERE collection_uid = ?1 AND name = ?2",
+                        params![entry.uid, name],
+                    )?;
+                }
+            }
+            heal_links(&tx)?;
+            tx.commit()
+        })?;
+        Ok(report)
+    }
+
+    /// The simulations of collection `key` matching `query`, in its order, evaluated in SQL
+    /// (see [`Filter`] for the semantics). The index is not synced first: call
+    /// [`Index::sync`] when files may have changed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::collection`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn query(&self, key: &str, query: &Query) -> Result<Vec<SimulationRecord>> {
+        let uid = self.collection_uid(key)?;
+        let compiled = sql::compile(query.filter.as_ref(), &query.sort);
+        let statement = format!(
+            "SELECT s.id, s.name, s.status, s.description, s.tags, s.created_at, s.links \
+             FROM simulations s{} WHERE s.collection_uid = ? AND ({}) ORDER BY {}{}",
+            compiled.joins,
+            compiled.condition,
+            compiled.order,
+            match query.limit {
+                Some(n) => format!(" LIMIT {n}"),
+                None => String::new(),
+            }
+        );
+        let mut values = compiled.join_params;
+        values.push(Value::Text(uid.clone()));
+        values.extend(compiled.condition_params);
+        values.extend(compiled.order_params);
+        self.with(|conn| {
+            let mut rows: Vec<(i64, SimulationRecord)> = conn
+                .prepare_cached(&statement)?
+                .query_map(params_from_iter(values.iter()), simulation_from_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut parameters = parameters_of(conn, &uid, &rows)?;
+            for (id, record) in &mut rows {
+                record.parameters = parameters.remove(id).unwrap_or_default();
+            }
+            Ok(rows.into_iter().map(|(_, r)| r).collect())
+        })
+    }
+
+    /// The number of simulations of collection `key` matching `filter` (all with `None`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::query`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn count(&self, key: &str, filter: Option<Filter>) -> Result<usize> {
+        let uid = self.collection_uid(key)?;
+        let compiled = sql::compile(filter.as_ref(), &[]);
+        let statement = format!(
+            "SELECT count(*) FROM simulations s{} WHERE s.collection_uid = ? AND ({})",
+            compiled.joins, compiled.condition
+        );
+        let mut values = compiled.join_params;
+        values.push(Value::Text(uid));
+        values.extend(compiled.condition_params);
+        self.with(|conn| {
+            conn.prepare_cached(&statement)?
+                .query_row(params_from_iter(values.iter()), |row| row.get::<_, i64>(0))
+                .map(|n| n as usize)
+        })
+    }
+
+    /// One simulation of collection `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchSimulation`] if the index has no such simulation; as
+    /// [`Index::collection`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn simulation(&self, key: &str, name: &str) -> Result<SimulationRecord> {
+        let found = self.query(key, &Query::new().filter(Filter::eq("name", name)).limit(1))?;
+        match found.into_iter().next() {
+            Some(record) => Ok(record),
+            None => Err(Error::NoSuchSimulation {
+                path: self.collection(key)?.path,
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    /// The simulations of collection `key` whose parameters and links are exactly these
+    /// (the duplicate check of a parameter sweep): one SQL query narrows the candidates by
+    /// every value, then the candidates are compared exactly (same keys; `None` counts as
+    /// missing).
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::query`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn duplicates(
+        &self,
+        key: &str,
+        parameters: &Parameters,
+        links: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>> {
+        let wanted = SimulationRecord::comparable_columns(parameters, links);
+        let mut conditions = Vec::new();
+        for (key, value) in parameters.flatten() {
+            let literal = match value {
+                Parameter::Value(v) => v,
+                Parameter::Array(a) => AttrValue::Array(a),
+                Parameter::Map(_) => continue,
+            };
+            // `None` is missing and NaN equals nothing: left to the exact comparison.
+            if !matches!(literal, AttrValue::None)
+                && !matches!(literal, AttrValue::Float(f) if f.is_nan())
+            {
+                conditions.push(Filter::eq(&key, literal));
+            }
+        }
+        for (name, target) in links {
+            conditions.push(Filter::eq(&format!("links.{name}"), target.as_str()));
+        }
+        let candidates = self.query(key, &Query::new().filter(Filter::And(conditions)))?;
+        Ok(candidates
+            .into_iter()
+            .filter(|r| SimulationRecord::comparable_columns(&r.parameters, &r.links) == wanted)
+            .map(|r| r.name)
+            .collect())
+    }
+
+    /// The resolved links of simulation `uid` (`<COLLECTION_UID>:<name>`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn links(&self, uid: &str) -> Result<Vec<Link>> {
+        self.link_query("src.collection_uid || ':' || src.name = ?1", uid)
+    }
+
+    /// The links pointing to simulation `uid`, from any collection.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn backlinks(&self, uid: &str) -> Result<Vec<Link>> {
+        self.link_query("dst.collection_uid || ':' || dst.name = ?1", uid)
+    }
+
+    /// Every resolved link from a simulation of collection `key`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::collection`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn collection_links(&self, key: &str) -> Result<Vec<Link>> {
+        let uid = self.collection_uid(key)?;
+        self.link_query("src.collection_uid = ?1", &uid)
+    }
+
+    fn link_query(&self, condition: &str, value: &str) -> Result<Vec<Link>> {
+        let statement = format!(
+            "SELECT l.name, src.collection_uid || ':' || src.name, dst.collection_uid || ':' || dst.name \
+             FROM simulation_links l JOIN simulations src ON src.id = l.source_id \
+             JOIN simulations dst ON dst.id = l.target_id WHERE {condition} ORDER BY 2, 1"
+        );
+        self.with(|conn| {
+            conn.prepare_cached(&statement)?
+                .query_map([value], |row| {
+                    Ok(Link {
+                        name: row.get(0)?,
+                        source: row.get(1)?,
+                        target: row.get(2)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    /// Removes collection `key` (UID or alias) and its simulations from the index; nothing on
+    /// disk is touched. Returns what was removed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCollection`] if the index has no such collection (the search paths are
+    /// not searched); [`Error::Index`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn drop_collection(&self, key: &str) -> Result<CollectionEntry> {
+        let entry = self.lookup(key)?.ok_or_else(|| Error::UnknownCollection {
+            key: key.to_owned(),
+        })?;
+        self.with(|conn| conn.execute("DELETE FROM collections WHERE uid = ?1", [&entry.uid]))?;
+        Ok(entry)
+    }
+
+    /// Removes simulation `name` of collection `key` from the index (not from disk).
+    /// Returns whether it was there.
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::collection`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn drop_simulation(&self, key: &str, name: &str) -> Result<bool> {
+        let uid = self.collection_uid(key)?;
+        self.with(|conn| {
+            conn.execute(
+                "DELETE FROM simulations WHERE collection_uid = ?1 AND name = ?2",
+                params![uid, name],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    /// Removes the collections whose directory is gone or no longer holds their identifier
+    /// file, with their simulations. A valid collection is kept even when it lies outside the
+    /// search paths (Python bamboost drops those). Returns what was removed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only.
+    pub fn check_integrity(&self) -> Result<Vec<CollectionEntry>> {
+        let invalid: Vec<CollectionEntry> = self
+            .collections()?
+            .into_iter()
+            .filter(|e| !is_collection_dir(&e.path, &e.uid))
+            .collect();
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for entry in &invalid {
+                tx.execute("DELETE FROM collections WHERE uid = ?1", [&entry.uid])?;
+            }
+            tx.commit()
+        })?;
+        Ok(invalid)
+    }
+
+    /// The UID of collection `key` as the index stores it.
+    fn collection_uid(&self, key: &str) -> Result<String> {
+        Ok(self.collection(key)?.uid)
+    }
+
+    /// The index's row for UID or alias `key`, without touching the disk.
+    fn lookup(&self, key: &str) -> Result<Option<CollectionEntry>> {
+        self.with(|conn| {
+            let by_uid = conn
+                .prepare_cached(&format!("{COLLECTION_SELECT} WHERE uid = ?1"))?
+                .query_row([key.to_uppercase()], collection_from_row)
+                .optional()?;
+            if by_uid.is_some() {
+                return Ok(by_uid);
+            }
+            conn.prepare_cached(&format!(
+                "{COLLECTION_SELECT} WHERE EXISTS (SELECT 1 FROM json_each(CASE WHEN \
+                 json_valid(aliases) THEN aliases ELSE '[]' END) a WHERE lower(a.value) = lower(?1)) \
+                 ORDER BY uid"
+            ))?
+            .query_row([key], collection_from_row)
+            .optional()
+        })
+    }
+}
+
+impl Index {
+    /// Walks `root` depth-first for collection directories, calling `visit` on each; stops
+    /// when `visit` returns something. Excluded names and symbolic links are not entered;
+    /// inside a collection, simulation directories are not entered either.
+    fn walk<T>(
+        &self,
+        root: &Path,
+        visit: &mut impl FnMut(&Path, &CollectionUid) -> Option<T>,
+        visited: &mut u64,
+    ) -> Option<T> {
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            *visited += 1;
+            if visited.is_multiple_of(256) {
+                self.report("scan", *visited, None);
+            }
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                tracing::debug!("cannot list {}; skipped", dir.display());
+                continue;
+            };
+            let mut subdirs = Vec::new();
+            let mut uid = None;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_dir() {
+                    if !self.settings.exclude_dirs.contains(&name) {
+                        subdirs.push(entry.path());
+                    }
+                } else if kind.is_file()
+                    && let Some(suffix) = name.strip_prefix(IDENTIFIER_PREFIX)
+                {
+                    // As Python's scanner: the text after the last `-`, upper-cased.
+                    let suffix = suffix.rsplit('-').next().unwrap_or(suffix);
+                    match CollectionUid::new(suffix.to_uppercase()) {
+                        Ok(found) => uid = Some(found),
+                        Err(e) => tracing::warn!("{}: {e}; skipped", entry.path().display()),
+                    }
+                }
+            }
+            if let Some(uid) = &uid {
+                if let Some(found) = visit(&dir, uid) {
+                    return Some(found);
+                }
+                subdirs.retain(|d| !d.join(DATA_FILE).exists());
+            }
+            subdirs.sort();
+            stack.extend(subdirs.into_iter().rev());
+        }
+        None
+    }
+}
+
+const COLLECTION_SELECT: &str =
+    "SELECT uid, path, created_at, description, tags, aliases FROM collections";
+
+fn collection_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionEntry> {
+    let text = |i: usize| -> rusqlite::Result<Option<String>> { row.get(i) };
+    Ok(CollectionEntry {
+        uid: row.get(0)?,
+        path: PathBuf::from(row.get::<_, String>(1)?),
+        created_at: text(2)?.as_deref().and_then(parse_datetime),
+        description: text(3)?.unwrap_or_default(),
+        tags: json_strings(text(4)?),
+        aliases: json_strings(text(5)?),
+    })
+}
+
+fn json_strings(text: Option<String>) -> Vec<String> {
+    text.and_then(|t| Json::parse(&t).ok())
+        .map(|j| j.strings())
+        .unwrap_or_default()
+}
+
+fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, SimulationRecord)> {
+    let links: Option<String> = row.get(6)?;
+    let links = match links.and_then(|t| Json::parse(&t).ok()) {
+        Some(Json::Object(fields)) => fields
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let status: String = row.get(2)?;
+    Ok((
+        row.get(0)?,
+        SimulationRecord {
+            name: row.get(1)?,
+            status: crate::simulation::StatusInfo::parse(&status),
+            description: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            tags: json_strings(row.get(4)?),
+            created_at: row
+                .get::<_, Option<String>>(5)?
+                .as_deref()
+                .and_then(parse_datetime),
+            parameters: Parameters::new(),
+            links,
+        },
+    ))
+}
+
+/// The parameters of the simulations `rows` (of collection `uid`), by simulation id.
+fn parameters_of(
+    conn: &Connection,
+    uid: &str,
+    rows: &[(i64, SimulationRecord)],
+) -> rusqlite::Result<HashMap<i64, Parameters>> {
+    let mut out: HashMap<i64, Parameters> = HashMap::new();
+    let mut add = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+        let id: i64 = row.get(0)?;
+        let key: String = row.get(1)?;
+        let value = match row.get_ref(2)? {
+            ValueRef::Integer(i) => Json::Int(i),
+            ValueRef::Real(f) => Json::Float(f),
+            ValueRef::Text(t) => Json::parse(&String::from_utf8_lossy(t))
+                .unwrap_or_else(|_| Json::Str(String::from_utf8_lossy(t).into_owned())),
+            ValueRef::Null | ValueRef::Blob(_) => Json::Null,
+        };
+        out.entry(id)
+            .or_default()
+            .insert(&key, json::to_parameter(&value));
+        Ok(())
+    };
+    if rows.len() > 64 {
+        // Many rows: one pass over the collection's parameters.
+        let mut statement = conn.prepare_cached(
+            "SELECT p.simulation_id, p.\"key\", p.value FROM parameters p \
+             JOIN simulations s ON s.id = p.simulation_id WHERE s.collection_uid = ?1",
+        )?;
+        let mut cursor = statement.query([uid])?;
+        while let Some(row) = cursor.next()? {
+            add(row)?;
+        }
+    } else {
+        let mut statement = conn.prepare_cached(
+            "SELECT simulation_id, \"key\", value FROM parameters WHERE simulation_id = ?1",
+        )?;
+        for (id, _) in rows {
+            let mut cursor = statement.query([id])?;
+            while let Some(row) = cursor.next()? {
+                add(row)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts or updates a collection row, keyed on the UID.
+fn upsert_collection(conn: &Connection, entry: &CollectionEntry) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO collections (uid, path, created_at, description, tags, aliases) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(uid) DO UPDATE SET path = excluded.path, \
+         created_at = COALESCE(excluded.created_at, collections.created_at), \
+         description = excluded.description, tags = excluded.tags, aliases = excluded.aliases",
+    )?
+    .execute(params![
+        entry.uid,
+        entry.path.to_string_lossy(),
+        entry.created_at.as_ref().map(sql_datetime),
+        entry.description,
+        Json::string_list(&entry.tags).dump(),
+        Json::string_list(&entry.aliases).dump(),
+    ])?;
+    Ok(())
+}
+
+/// Inserts or updates a simulation row and replaces its parameters and links, unless the
+/// row holds a newer read (from a concurrent sync). Returns whether it wrote.
+fn upsert_simulation(
+    conn: &Connection,
+    collection: &str,
+    record: &SimulationRecord,
+    submitted: bool,
+    read_at: &chrono::NaiveDateTime,
+) -> rusqlite::Result<bool> {
+    let links = (!record.links.is_empty()).then(|| {
+        Json::Object(
+            record
+                .links
+                .iter()
+                .map(|(k, v)| (k.clone(), Json::Str(v.clone())))
+                .collect(),
+        )
+        .dump()
+    });
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO simulations (collection_uid, name, created_at, modified_at, description, \
+             tags, status, submitted, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT(collection_uid, name) DO UPDATE SET created_at = excluded.created_at, \
+             modified_at = excluded.modified_at, description = excluded.description, \
+             tags = excluded.tags, status = excluded.status, submitted = excluded.submitted, \
+             links = excluded.links WHERE excluded.modified_at >= simulations.modified_at \
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                collection,
+                record.name,
+                sql_datetime(record.created_at.as_ref().unwrap_or(read_at)),
+                sql_datetime(read_at),
+                record.description,
+                Json::string_list(&record.tags).dump(),
+                record.status.to_string(),
+                submitted,
+                links,
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        return Ok(false);
+    };
+    conn.prepare_cached("DELETE FROM parameters WHERE simulation_id = ?1")?
+        .execute([id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO parameters (simulation_id, \"key\", value) VALUES (?1, ?2, ?3)",
+    )?;
+    for (key, value) in record.parameters.iter() {
+        // Numbers are stored as numbers (the column's NUMERIC affinity does so for Python).
+        let value = match json::from_parameter(value) {
+            Json::Int(i) => Value::Integer(i),
+            Json::Float(f) if f.is_finite() => Value::Real(f),
+            other => Value::Text(other.dump()),
+        };
+        insert.execute(params![id, key, value])?;
+    }
+    conn.prepare_cached("DELETE FROM simulation_links WHERE source_id = ?1")?
+        .execute([id])?;
+    Ok(true)
+}
+
+/// Resolves every link stored in `simulations.links` whose target is indexed into a
+/// `simulation_links` row, and removes rows whose link is gone.
+fn heal_links(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "DELETE FROM simulation_links WHERE NOT EXISTS (SELECT 1 FROM simulations s, \
+         json_each(CASE WHEN json_valid(s.links) THEN s.links ELSE '{}' END) l \
+         WHERE s.id = simulation_links.source_id AND l.key = simulation_links.name);
+         INSERT INTO simulation_links (source_id, target_id, name) \
+         SELECT s.id, t.id, l.key FROM simulations s \
+         JOIN json_each(CASE WHEN json_valid(s.links) THEN s.links ELSE '{}' END) l \
+         JOIN simulations t ON t.collection_uid = substr(l.value, 1, instr(l.value, ':') - 1) \
+         AND t.name = substr(l.value, instr(l.value, ':') + 1) \
+         WHERE s.links IS NOT NULL AND instr(l.value, ':') > 0 \
+         ON CONFLICT(source_id, name) DO UPDATE SET target_id = excluded.target_id;",
+    )
+}
+
+/// The subdirectories of `dir` holding a `data.h5`, with its modification time (local).
+fn simulation_dirs(dir: &Path) -> Result<Vec<(String, chrono::NaiveDateTime)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| crate::collection::io(dir, e))? {
+        let entry = entry.map_err(|e| crate::collection::io(dir, e))?;
+        if let Ok(meta) = std::fs::metadata(entry.path().join(DATA_FILE))
+            && meta.is_file()
+        {
+            let mtime = meta
+                .modified()
+                .map(|t| chrono::DateTime::<chrono::Local>::from(t).naive_local())
+                .unwrap_or_default();
+            out.push((entry.file_name().to_string_lossy().into_owned(), mtime));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The UID of the identifier file in `dir`, if any.
+fn identifier_uid(dir: &Path) -> Option<CollectionUid> {
+    std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        CollectionUid::new(name.strip_prefix(IDENTIFIER_PREFIX)?.to_uppercase()).ok()
+    })
+}
+
+/// Whether `dir` holds the identifier file of collection `uid`.
+fn is_collection_dir(dir: &Path, uid: &str) -> bool {
+    dir.join(format!("{IDENTIFIER_PREFIX}{uid}")).is_file()
+        || identifier_uid(dir).is_some_and(|found| found.as_str() == uid)
+}
+
+/// A collection's entry from its identifier file (metadata left empty if unreadable).
+fn entry_from_disk(dir: &Path, uid: &CollectionUid) -> CollectionEntry {
+    let file = dir.join(format!("{IDENTIFIER_PREFIX}{uid}"));
+    let metadata = std::fs::read_to_string(&file)
+        .ok()
+        .or_else(|| {
+            // The identifier file may carry the UID in lower case.
+            let lower = dir.join(format!(
+                "{IDENTIFIER_PREFIX}{}",
+                uid.as_str().to_lowercase()
+            ));
+            std::fs::read_to_string(lower).ok()
+        })
+        .map(|text| {
+            CollectionMetadata::from_yaml(&text).unwrap_or_else(|message| {
+                tracing::warn!(
+                    "{}: {message}; indexed without its metadata",
+                    file.display()
+                );
+                CollectionMetadata::default()
+            })
+        })
+        .unwrap_or_default();
+    CollectionEntry {
+        uid: uid.as_str().to_owned(),
+        path: dir.to_path_buf(),
+        created_at: metadata
+            .created_at()
+            .as_deref()
+            .and_then(parse_datetime)
+            .or_else(|| match metadata.get("Date of creation") {
+                Some(YamlValue::String(s)) => parse_datetime(s),
+                _ => None,
+            }),
+        description: metadata.description().unwrap_or_default(),
+        tags: metadata.tags(),
+        aliases: metadata.aliases(),
+    }
+}
+
+/// SQLAlchemy's SQLite DATETIME text: `YYYY-MM-DD HH:MM:SS.ffffff`.
+pub(crate) fn sql_datetime(time: &chrono::NaiveDateTime) -> String {
+    time.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+/// Parses a DATETIME as SQLAlchemy or YAML writes it (`T` or space, optional fraction).
+fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
+    let text = text.trim();
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d",
+    ]
+    .iter()
+    .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+    .or_else(|| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
+}
