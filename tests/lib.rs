@@ -112,3 +112,40 @@ pub fn shared_path(
     let base: std::path::PathBuf = c.bcast(base, 0).map_err(fail)?;
     Ok(base.join(name))
 }
+
+/// A second process holding an HDF5 file open for writing (so locked); waited for (or killed)
+/// when dropped.
+pub struct Holder(std::process::Child);
+
+impl Holder {
+    /// Waits for the holder; whether it exited successfully.
+    pub fn exits_cleanly(mut self) -> bool {
+        self.0.wait().is_ok_and(|status| status.success())
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+}
+
+/// Starts `scenario_bin hold-h5 <path> <seconds>` and returns once it holds the file.
+pub fn hold_file(scenario_bin: &str, path: &std::path::Path, seconds: f64) -> Holder {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(scenario_bin)
+        .args(["hold-h5", &path.display().to_string(), &seconds.to_string()])
+        .env("BAMBOOST_MPI", "0")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the lock holder");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert_eq!(line.trim(), "holding");
+    Holder(child)
+}

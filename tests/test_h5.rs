@@ -5,8 +5,7 @@ use bamboost::Error;
 use bamboost::h5::{AttrValue, File, LockTimeout, OpenOptions};
 use bamboost::mpi::CommSlot;
 use ndarray::{Array1, Array3, ArrayD, IxDyn, arr2};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use bamboost_tests::hold_file;
 use std::time::{Duration, Instant};
 
 fn new_file() -> (tempfile::TempDir, File) {
@@ -220,44 +219,11 @@ fn bad_distributed_input_is_a_typed_error_and_keeps_existing_data() -> bamboost:
     Ok(())
 }
 
-/// A second process holding the file open; waited for (or killed) when dropped.
-struct Holder(std::process::Child);
-
-impl Holder {
-    fn exits_cleanly(mut self) -> bool {
-        self.0.wait().is_ok_and(|status| status.success())
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            self.0.kill().ok();
-            self.0.wait().ok();
-        }
-    }
-}
-
-fn scenario_holding(path: &std::path::Path, seconds: f64) -> Holder {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mpi-scenario"))
-        .args(["hold-h5", &path.display().to_string(), &seconds.to_string()])
-        .env("BAMBOOST_MPI", "0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the lock holder");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
-    assert_eq!(line.trim(), "holding");
-    Holder(child)
-}
-
 #[test]
 fn a_file_locked_by_another_process_times_out_with_a_typed_error() -> bamboost::Result<()> {
     let (_dir, file) = new_file();
     file.open_mut()?.close()?;
-    let holder = scenario_holding(file.path(), 3.0);
+    let holder = hold_file(env!("CARGO_BIN_EXE_mpi-scenario"), file.path(), 3.0);
     let start = Instant::now();
     let err = file
         .open_with(&OpenOptions::new().lock_timeout(LockTimeout::Fail))

@@ -107,6 +107,32 @@ fn main() {
             std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
             open.close().expect("close the file");
         }
+        // Adds simulations to a collection one by one, syncing a shared index after each.
+        "index-worker" => {
+            let arg = |i: usize| {
+                std::env::args()
+                    .nth(i)
+                    .expect("index-worker DIR DB ID COUNT")
+            };
+            let collection = bamboost::collection::Collection::open(arg(2)).expect("collection");
+            let settings = bamboost::config::IndexConfig::new(arg(3), Vec::<String>::new());
+            let index = bamboost::index::Index::open(&settings).expect("index");
+            index.add_collection(collection.path()).expect("register");
+            let count: usize = arg(5).parse().expect("a count");
+            for i in 0..count {
+                let params = bamboost::simulation::Parameters::new()
+                    .with("worker", arg(4).as_str())
+                    .with("i", i as i64);
+                collection
+                    .add(
+                        bamboost::collection::NewSimulation::new()
+                            .name(&format!("w{}-{i}", arg(4)))
+                            .parameters(params),
+                    )
+                    .expect("add");
+                index.sync(collection.uid().as_str(), false).expect("sync");
+            }
+        }
         #[cfg(feature = "mpi")]
         "explicit" => {
             let world = world_or_exit();

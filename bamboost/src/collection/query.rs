@@ -100,8 +100,12 @@ pub enum CompareOp {
 /// A condition on simulations, for [`crate::collection::Collection::filter`].
 ///
 /// Keys are those of [`SimulationRecord::get`]. Numbers compare by value whatever their type,
-/// strings and datetimes by order, arrays element-wise (`==`/`!=` only). A comparison with a
-/// missing value is false, except `!=`.
+/// strings and datetimes by order, arrays element-wise with their shape (`==`/`!=` only; `<`
+/// and the others are false for arrays). A value is *missing* when the key is absent, `None`
+/// or NaN: a comparison with a missing value is false, except `!=`, which is true;
+/// `eq(key, None)` selects the simulations where `key` is missing and `ne(key, None)` those
+/// where it is present. A string never equals a number. The same rules hold in memory
+/// ([`Filter::matches`]) and in the index's SQL ([`crate::index::Index::query`]).
 ///
 /// ```
 /// use bamboost::collection::Filter;
@@ -208,7 +212,20 @@ impl Filter {
     pub fn matches(&self, record: &SimulationRecord) -> bool {
         match self {
             Filter::Compare { key, op, value } => {
-                let Some(found) = record.get(key) else {
+                let missing = |v: &AttrValue| match v {
+                    AttrValue::None => true,
+                    AttrValue::Float(f) => f.is_nan(),
+                    _ => false,
+                };
+                let found = record.get(key).filter(|v| !missing(v));
+                if matches!(value, AttrValue::None) {
+                    return match op {
+                        CompareOp::Eq => found.is_none(),
+                        CompareOp::Ne => found.is_some(),
+                        _ => false,
+                    };
+                }
+                let Some(found) = found else {
                     return *op == CompareOp::Ne;
                 };
                 let ordering = compare(&found, value);

@@ -426,7 +426,13 @@ impl File {
         loop {
             match open() {
                 Ok(handle) => return Ok(handle),
-                Err(e) if is_lock_error(&e) => {
+                Err(e) if is_lock_error(&e) || being_created(&self.path, &e, start.elapsed()) => {
+                    if write && !exists && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0)
+                    {
+                        // Our exclusive create made the file, then lost the lock to a reader
+                        // that opened the empty file: start again with a new file.
+                        let _ = std::fs::remove_file(&self.path);
+                    }
                     let waited = start.elapsed();
                     let give_up = match timeout {
                         LockTimeout::Fail => true,
@@ -532,6 +538,14 @@ impl File {
 
 /// A lock held by another process (`EAGAIN`), as opposed to a file system without locking
 /// support (`ENOSYS`), which waiting cannot fix.
+/// A file another process has just created and not yet written its superblock to: empty, or
+/// without the HDF5 signature for a short grace period (after which it is reported as
+/// damaged). Readers wait for it as for a lock.
+fn being_created(path: &Path, error: &hdf5::Error, waited: Duration) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() == 0)
+        || (waited < Duration::from_secs(2) && error.to_string().contains("signature not found"))
+}
+
 fn is_lock_error(e: &hdf5::Error) -> bool {
     let text = e.to_string();
     text.contains("unable to lock file")

@@ -36,9 +36,11 @@ pub(crate) fn compile(filter: Option<&Filter>, sort: &[(String, bool)]) -> Compi
     let order_params_start = builder.params.len();
     let mut order = Vec::new();
     for (key, ascending) in sort {
-        let expr = builder.sort_expr(key);
+        // Built twice: each copy binds its own values.
+        let is_missing = builder.sort_expr(key);
+        let value = builder.sort_expr(key);
         let direction = if *ascending { "ASC" } else { "DESC" };
-        order.push(format!("({expr}) IS NULL, ({expr}) {direction}"));
+        order.push(format!("({is_missing}) IS NULL, ({value}) {direction}"));
     }
     order.push("s.name ASC".into());
     let order_params = builder.params.split_off(order_params_start);
