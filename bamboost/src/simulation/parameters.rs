@@ -315,6 +315,64 @@ impl Parameters {
         }
         Ok(out)
     }
+
+    /// The parameters as a JSON object, for scripts: arrays as nested lists, datetimes as ISO
+    /// strings, complex numbers as `{"real", "imag"}`, sets as lists, and NaN or infinite
+    /// numbers as `null` (JSON has no such numbers).
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.0
+                .iter()
+                .map(|(k, v)| {
+                    let value = match v {
+                        Parameter::Value(value) => value_json(value),
+                        Parameter::Array(array) => value_json(&AttrValue::Array(array.clone())),
+                        Parameter::Map(map) => map.to_json(),
+                    };
+                    (k.clone(), value)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One value as JSON (see [`Parameters::to_json`]).
+fn value_json(value: &AttrValue) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let float = |f: f64| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number);
+    match value {
+        AttrValue::None => Value::Null,
+        AttrValue::Bool(b) => json!(b),
+        AttrValue::Int(i) => json!(i),
+        AttrValue::Float(f) => float(*f),
+        AttrValue::Complex { re, im } => json!({"real": float(*re), "imag": float(*im)}),
+        AttrValue::Str(s) => json!(s),
+        AttrValue::DateTime(t) => json!(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
+        AttrValue::Set(items) => Value::Array(items.iter().map(value_json).collect()),
+        AttrValue::Array(array) => {
+            let leaves: Vec<Value> = match &array.data {
+                ArrayData::Bool(v) => v.iter().map(|b| json!(b)).collect(),
+                ArrayData::Int(v) => v.iter().map(|i| json!(i)).collect(),
+                ArrayData::Float(v) => v.iter().map(|f| float(*f)).collect(),
+                ArrayData::Complex(v) => v
+                    .iter()
+                    .map(|(re, im)| json!({"real": float(*re), "imag": float(*im)}))
+                    .collect(),
+                ArrayData::Str(v) => v.iter().map(|s| json!(s)).collect(),
+            };
+            fn nest(shape: &[usize], leaves: &mut impl Iterator<Item = Value>) -> Value {
+                match shape {
+                    [] => leaves.next().unwrap_or(Value::Null),
+                    [n, rest @ ..] => Value::Array((0..*n).map(|_| nest(rest, leaves)).collect()),
+                }
+            }
+            nest(&array.shape, &mut leaves.into_iter())
+        }
+    }
 }
 
 impl<K: Into<String>, V: Into<Parameter>> FromIterator<(K, V)> for Parameters {
