@@ -102,6 +102,9 @@ mod book_tests {
 
     #[doc = include_str!("../../book/src/paraview.md")]
     struct Paraview;
+
+    #[doc = include_str!("../../book/src/index-and-cli.md")]
+    struct IndexAndCli;
 }
 
 #[doc(hidden)]
