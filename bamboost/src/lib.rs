@@ -69,6 +69,7 @@ pub mod h5;
 pub mod index;
 pub mod mpi;
 mod private;
+mod pyjson;
 pub mod simulation;
 pub mod uid;
 pub mod xdmf;

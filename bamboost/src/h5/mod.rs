@@ -42,8 +42,8 @@ mod group;
 mod queue;
 mod raw;
 
-pub(crate) use attr::py_float_repr;
 pub use attr::{ArrayData, AttrArray, AttrValue};
+pub(crate) use attr::{isoformat, py_float_repr};
 pub use element::Element;
 pub use file::{File, LockTimeout, Mode, OpenFile, OpenOptions, Read, Transfer, Write};
 pub use group::{Dataset, Group};

@@ -964,15 +964,15 @@ fn collection_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionEn
 }
 
 fn json_strings(text: Option<String>) -> Vec<String> {
-    text.and_then(|t| Json::parse(&t).ok())
+    text.and_then(|t| Json::parse(&t))
         .map(|j| j.strings())
         .unwrap_or_default()
 }
 
 fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, SimulationRecord)> {
     let links: Option<String> = row.get(6)?;
-    let links = match links.and_then(|t| Json::parse(&t).ok()) {
-        Some(Json::Object(fields)) => fields
+    let links = match links.and_then(|t| Json::parse(&t)) {
+        Some(Json::Obj(fields)) => fields
             .into_iter()
             .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
             .collect(),
@@ -1007,10 +1007,10 @@ fn parameters_of(
         let id: i64 = row.get(0)?;
         let key: String = row.get(1)?;
         let value = match row.get_ref(2)? {
-            ValueRef::Integer(i) => Json::Int(i),
+            ValueRef::Integer(i) => Json::Int(Some(i)),
             ValueRef::Real(f) => Json::Float(f),
             ValueRef::Text(t) => Json::parse(&String::from_utf8_lossy(t))
-                .unwrap_or_else(|_| Json::Str(String::from_utf8_lossy(t).into_owned())),
+                .unwrap_or_else(|| Json::Str(String::from_utf8_lossy(t).into_owned())),
             ValueRef::Null | ValueRef::Blob(_) => Json::Null,
         };
         out.entry(id)
@@ -1071,7 +1071,7 @@ fn upsert_simulation(
     read_at: &chrono::NaiveDateTime,
 ) -> rusqlite::Result<bool> {
     let links = (!record.links.is_empty()).then(|| {
-        Json::Object(
+        Json::Obj(
             record
                 .links
                 .iter()
@@ -1116,7 +1116,7 @@ fn upsert_simulation(
     for (key, value) in record.parameters.iter() {
         // Numbers are stored as numbers (the column's NUMERIC affinity does so for Python).
         let value = match json::from_parameter(value) {
-            Json::Int(i) => Value::Integer(i),
+            Json::Int(Some(i)) => Value::Integer(i),
             Json::Float(f) if f.is_finite() => Value::Real(f),
             other => Value::Text(other.dump()),
         };

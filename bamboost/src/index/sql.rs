@@ -250,17 +250,7 @@ impl Builder {
             AttrValue::DateTime(time) => {
                 let t = self.json_value(doc, &format!("{path}.__type__"));
                 let v = self.json_value(doc, &format!("{path}.__value__"));
-                let iso = super::json::from_parameter(&crate::simulation::Parameter::Value(
-                    AttrValue::DateTime(*time),
-                ));
-                let iso = match iso {
-                    Json::Object(fields) => fields
-                        .into_iter()
-                        .find(|(k, _)| k == "__value__")
-                        .and_then(|(_, v)| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                };
+                let iso = super::json::iso_format(time);
                 let p = self.bind(Value::Text(iso));
                 format!("({t} = 'datetime' AND {v} {} {p})", sql_op(op))
             }
