@@ -4,8 +4,8 @@
 use bamboost::Error;
 use bamboost::h5::{AttrValue, File, LockTimeout, OpenOptions};
 use bamboost::mpi::CommSlot;
-use ndarray::{Array1, Array3, ArrayD, IxDyn, arr2};
 use bamboost_tests::hold_file;
+use ndarray::{Array1, Array3, ArrayD, IxDyn, arr2};
 use std::time::{Duration, Instant};
 
 fn new_file() -> (tempfile::TempDir, File) {

@@ -370,6 +370,11 @@ fn sql_filters_and_sorting_agree_with_the_in_memory_evaluation() -> TestResult {
         Filter::ne("ratio", 1.0),
         Filter::tags(["a"]),
         Filter::tags(["a", "b"]),
+        Filter::eq(
+            "tags",
+            AttrValue::from(vec!["b".to_owned(), "a".to_owned()]),
+        ),
+        Filter::ne("tags", AttrValue::from(vec!["a".to_owned()])),
         Filter::eq("name", "anon"),
         Filter::eq("status", "initialized"),
         Filter::eq("missing", 1),

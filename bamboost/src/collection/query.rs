@@ -228,6 +228,21 @@ impl Filter {
                 let Some(found) = found else {
                     return *op == CompareOp::Ne;
                 };
+                // Tags are a set (held sorted): compare them in any order.
+                let sorted_tags;
+                let value = match (key.as_str(), value) {
+                    ("tags", AttrValue::Array(array)) => {
+                        let mut tags: Vec<String> = match &array.data {
+                            crate::h5::ArrayData::Str(tags) => tags.clone(),
+                            _ => Vec::new(),
+                        };
+                        tags.sort();
+                        tags.dedup();
+                        sorted_tags = AttrValue::from(tags);
+                        &sorted_tags
+                    }
+                    _ => value,
+                };
                 let ordering = compare(&found, value);
                 match op {
                     CompareOp::Eq => ordering == Some(Ordering::Equal),

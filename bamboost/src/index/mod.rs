@@ -969,6 +969,13 @@ fn json_strings(text: Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Tags as records hold them: sorted, without repeats (Python may store any order).
+fn sorted_tags(mut tags: Vec<String>) -> Vec<String> {
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
 fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, SimulationRecord)> {
     let links: Option<String> = row.get(6)?;
     let links = match links.and_then(|t| Json::parse(&t)) {
@@ -985,7 +992,7 @@ fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Simula
             name: row.get(1)?,
             status: crate::simulation::StatusInfo::parse(&status),
             description: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            tags: json_strings(row.get(4)?),
+            tags: sorted_tags(json_strings(row.get(4)?)),
             created_at: row
                 .get::<_, Option<String>>(5)?
                 .as_deref()

@@ -151,6 +151,37 @@ impl Builder {
 
     fn filter(&mut self, filter: &Filter) -> String {
         match filter {
+            Filter::Compare { key, op, value }
+                if key == "tags" && matches!(op, CompareOp::Eq | CompareOp::Ne) =>
+            {
+                // Tags are a set: equal when they hold the same tags, in any order.
+                let tags: Vec<String> = match value {
+                    AttrValue::Array(AttrArray {
+                        data: ArrayData::Str(tags),
+                        ..
+                    }) => tags.clone(),
+                    AttrValue::Set(items) => items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_owned))
+                        .collect(),
+                    AttrValue::Str(tag) => vec![tag.clone()],
+                    _ => return if *op == CompareOp::Ne { "1" } else { "0" }.into(),
+                };
+                let mut unique = tags;
+                unique.sort();
+                unique.dedup();
+                let count = self.bind(Value::Integer(unique.len() as i64));
+                let contains = self.filter(&Filter::Tags(unique));
+                let equal = format!(
+                    "((SELECT count(DISTINCT t.value) FROM json_each(CASE WHEN json_valid(s.tags) \
+                     THEN s.tags ELSE '[]' END) t) = {count} AND {contains})"
+                );
+                if *op == CompareOp::Ne {
+                    format!("NOT {equal}")
+                } else {
+                    equal
+                }
+            }
             Filter::Compare { key, op, value } => {
                 let condition = match self.column(key) {
                     Column::Text(expr) => self.text_compare(expr, *op, value),
