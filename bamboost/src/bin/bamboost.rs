@@ -153,6 +153,8 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A command-line tool is one process: never MPI, even in a build with the `mpi` feature.
+    let _ = bamboost::mpi::set_enabled(false);
     // Warnings (locked files skipped, rejected configuration values) go to stderr, plainly.
     tracing_subscriber_init();
     match run(cli.command) {
