@@ -247,15 +247,22 @@ mod mpi_build {
     }
 
     #[test]
-    fn a_broken_config_is_an_error_naming_the_file() {
+    fn a_wrong_config_value_is_a_warning_and_broken_toml_an_error_naming_the_file() {
         let run = run(
             Some(2),
             "report",
             &[],
             project_config("[options]\nmpi = \"often\"\n"),
         );
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert!(run.stderr.contains("options.mpi"), "{}", run.stderr);
+        let run = run_broken();
         assert_eq!(run.code.map(|c| c != 0), Some(true));
         assert!(run.stderr.contains("bamboost.toml"), "{}", run.stderr);
+    }
+
+    fn run_broken() -> Run {
+        run(Some(2), "report", &[], project_config("[options\n"))
     }
 
     #[test]
