@@ -576,9 +576,11 @@ impl Index {
                 dir.display()
             );
         }
+        let present: std::collections::HashSet<&str> =
+            on_disk.iter().map(|(n, _)| n.as_str()).collect();
         let gone: Vec<&String> = known
             .keys()
-            .filter(|name| !on_disk.iter().any(|(n, _)| n == *name))
+            .filter(|name| !present.contains(name.as_str()))
             .collect();
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
