@@ -149,3 +149,57 @@ pub fn hold_file(scenario_bin: &str, path: &std::path::Path, seconds: f64) -> Ho
     assert_eq!(line.trim(), "holding");
     Holder(child)
 }
+
+/// The interpreter with Python bamboost 0.14.0: `BAMBOOST_PYTHON`, else the virtual environment
+/// `.ci/install.sh` makes in `target/pyenv`.
+pub fn python() -> std::path::PathBuf {
+    std::env::var_os("BAMBOOST_PYTHON").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyenv/bin/python"),
+        std::path::PathBuf::from,
+    )
+}
+
+/// Runs `script` with Python bamboost, its home (and so its index) inside `home`; returns the
+/// standard output. Panics with the reason if Python fails.
+pub fn run_python(home: &std::path::Path, script: &str) -> String {
+    run_python_args(home, ["-c", script])
+}
+
+/// Runs the script `tests/python/<name>` with `args`, as [`run_python`] does.
+pub fn run_python_file<A: AsRef<std::ffi::OsStr>>(
+    home: &std::path::Path,
+    name: &str,
+    args: &[A],
+) -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("python")
+        .join(name);
+    let mut all = vec![script.into_os_string()];
+    all.extend(args.iter().map(|a| a.as_ref().to_os_string()));
+    run_python_args(home, all)
+}
+
+fn run_python_args<A: AsRef<std::ffi::OsStr>>(
+    home: &std::path::Path,
+    args: impl IntoIterator<Item = A>,
+) -> String {
+    let python = python();
+    let output = std::process::Command::new(&python)
+        .args(args)
+        .env("HOME", home)
+        .env_remove("BAMBOOST_MPI")
+        .current_dir(home)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}): run `source .ci/install.sh` to create the virtual environment with bamboost==0.14.0",
+                python.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -26,58 +26,13 @@ use bamboost::config::IndexConfig;
 use bamboost::h5::{ArrayData, AttrArray, AttrValue};
 use bamboost::index::{Index, Link, Query};
 use bamboost::simulation::{Parameter, Parameters, Status, StatusInfo};
+use bamboost_tests::{run_python, run_python_file};
 use ndarray::{ArrayD, IxDyn};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 // --- running Python bamboost -------------------------------------------------------------------
-
-fn python() -> PathBuf {
-    std::env::var_os("BAMBOOST_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyenv/bin/python"),
-        PathBuf::from,
-    )
-}
-
-/// Runs `script` with Python bamboost, its home (and so its index) inside `home`; returns
-/// the standard output.
-fn run_python(home: &Path, script: &str) -> String {
-    run_python_args(home, &["-c", script])
-}
-
-/// Runs the script `tests/python/<name>` with `args`.
-fn run_python_file(home: &Path, name: &str, args: &[&str]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("python")
-        .join(name);
-    let mut all = vec![script.to_string_lossy().into_owned()];
-    all.extend(args.iter().map(|a| (*a).to_owned()));
-    run_python_args(home, &all.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-fn run_python_args(home: &Path, args: &[&str]) -> String {
-    let python = python();
-    let output = Command::new(&python)
-        .args(args)
-        .env("HOME", home)
-        .env_remove("BAMBOOST_MPI")
-        .current_dir(home)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}): run `source .ci/install.sh` to create the virtual environment with bamboost==0.14.0",
-                python.display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 fn parse_json(text: &str) -> Json {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("no JSON from python ({e}): {text}"))
