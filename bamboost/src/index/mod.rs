@@ -366,6 +366,8 @@ impl Index {
         let mut conn = Connection::open(file).map_err(|e| self.sql_error(e))?;
         let setup = |conn: &mut Connection| -> rusqlite::Result<()> {
             conn.busy_timeout(BUSY_TIMEOUT)?;
+            // Up to 32 MiB of pages kept between queries (SQLite's default is 2 MiB).
+            conn.pragma_update(None, "cache_size", -32768)?;
             conn.pragma_update(None, "foreign_keys", true)?;
             // Reads the header: a file that is not SQLite fails here.
             conn.query_row("PRAGMA schema_version", [], |_| Ok(()))
@@ -614,6 +616,11 @@ impl Index {
     /// (see [`Filter`] for the semantics). The index is not synced first: call
     /// [`Index::sync`] when files may have changed.
     ///
+    /// A top-level float parameter with a whole value (`2.0`) comes back as the integer `2`:
+    /// the index stores numbers in a column of numeric affinity, which SQLite converts so (in
+    /// files Python bamboost writes as well). Filters and sorting compare numbers by value, so
+    /// they are not affected; read the simulation's file for the exact type.
+    ///
     /// # Errors
     ///
     /// As [`Index::collection`].
@@ -644,10 +651,7 @@ impl Index {
                 .prepare_cached(&statement)?
                 .query_map(params_from_iter(values.iter()), simulation_from_row)?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut parameters = parameters_of(conn, &uid, &rows)?;
-            for (id, record) in &mut rows {
-                record.parameters = parameters.remove(id).unwrap_or_default();
-            }
+            read_parameters(conn, &mut rows)?;
             Ok(rows.into_iter().map(|(_, r)| r).collect())
         })
     }
@@ -979,76 +983,121 @@ fn sorted_tags(mut tags: Vec<String>) -> Vec<String> {
 }
 
 fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, SimulationRecord)> {
-    let links: Option<String> = row.get(6)?;
-    let links = match links.and_then(|t| Json::parse(&t)) {
-        Some(Json::Obj(fields)) => fields
-            .into_iter()
-            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
-            .collect(),
-        _ => BTreeMap::new(),
+    let text = |i: usize| -> rusqlite::Result<Option<&str>> {
+        match row.get_ref(i)? {
+            ValueRef::Null => Ok(None),
+            value => value.as_str().map(Some).map_err(Into::into),
+        }
     };
-    let status: String = row.get(2)?;
+    let links = match text(6)? {
+        None | Some("{}") => BTreeMap::new(),
+        Some(t) => match Json::parse(t) {
+            Some(Json::Obj(fields)) => fields
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+                .collect(),
+            _ => BTreeMap::new(),
+        },
+    };
+    let tags = match text(4)? {
+        None | Some("[]") => Vec::new(),
+        Some(t) => sorted_tags(json_strings(Some(t.to_owned()))),
+    };
     Ok((
         row.get(0)?,
         SimulationRecord {
             name: row.get(1)?,
-            status: crate::simulation::StatusInfo::parse(&status),
-            description: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            tags: sorted_tags(json_strings(row.get(4)?)),
-            created_at: row
-                .get::<_, Option<String>>(5)?
-                .as_deref()
-                .and_then(parse_datetime),
+            status: crate::simulation::StatusInfo::parse(text(2)?.unwrap_or_default()),
+            description: text(3)?.unwrap_or_default().to_owned(),
+            tags,
+            created_at: text(5)?.and_then(parse_datetime),
             parameters: Parameters::new(),
             links,
         },
     ))
 }
 
-/// The parameters of the simulations `rows` (of collection `uid`), by simulation id.
-fn parameters_of(
+/// Fills in the parameters of `rows` (simulation id, record).
+fn read_parameters(
     conn: &Connection,
-    uid: &str,
-    rows: &[(i64, SimulationRecord)],
-) -> rusqlite::Result<HashMap<i64, Parameters>> {
-    let mut out: HashMap<i64, Parameters> = HashMap::new();
-    let mut add = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
-        let id: i64 = row.get(0)?;
-        let key: String = row.get(1)?;
-        let value = match row.get_ref(2)? {
-            ValueRef::Integer(i) => Json::Int(Some(i)),
-            ValueRef::Real(f) => Json::Float(f),
-            ValueRef::Text(t) => Json::parse(&String::from_utf8_lossy(t))
-                .unwrap_or_else(|| Json::Str(String::from_utf8_lossy(t).into_owned())),
-            ValueRef::Null | ValueRef::Blob(_) => Json::Null,
-        };
-        out.entry(id)
-            .or_default()
-            .insert(&key, json::to_parameter(&value));
-        Ok(())
+    rows: &mut [(i64, SimulationRecord)],
+) -> rusqlite::Result<()> {
+    let (Some(min), Some(max)) = (
+        rows.iter().map(|(id, _)| *id).min(),
+        rows.iter().map(|(id, _)| *id).max(),
+    ) else {
+        return Ok(());
     };
-    if rows.len() > 64 {
-        // Many rows: one pass over the collection's parameters.
-        let mut statement = conn.prepare_cached(
-            "SELECT p.simulation_id, p.\"key\", p.value FROM parameters p \
-             JOIN simulations s ON s.id = p.simulation_id WHERE s.collection_uid = ?1",
-        )?;
-        let mut cursor = statement.query([uid])?;
-        while let Some(row) = cursor.next()? {
-            add(row)?;
-        }
-    } else {
-        let mut statement = conn.prepare_cached(
-            "SELECT simulation_id, \"key\", value FROM parameters WHERE simulation_id = ?1",
-        )?;
-        for (id, _) in rows {
-            let mut cursor = statement.query([id])?;
+    let span = usize::try_from(max - min)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    // A query costs about as much as reading eight parameter rows of other simulations.
+    if rows.len() <= 64 || span / 8 > rows.len() {
+        let mut statement =
+            conn.prepare_cached("SELECT \"key\", value FROM parameters WHERE simulation_id = ?1")?;
+        for (id, record) in rows.iter_mut() {
+            let mut cursor = statement.query([*id])?;
             while let Some(row) = cursor.next()? {
-                add(row)?;
+                record
+                    .parameters
+                    .insert(row.get_ref(0)?.as_str()?, decode_parameter(row.get_ref(1)?));
             }
         }
+        return Ok(());
     }
-    Ok(out)
+    // One pass over the id range (in the lookup index's order), skipping other simulations.
+    let mut position = vec![usize::MAX; span];
+    for (i, (id, _)) in rows.iter().enumerate() {
+        position[(id - min) as usize] = i;
+    }
+    let mut statement = conn.prepare_cached(
+        "SELECT simulation_id, \"key\", value FROM parameters \
+         WHERE simulation_id BETWEEN ?1 AND ?2",
+    )?;
+    let mut cursor = statement.query([min, max])?;
+    while let Some(row) = cursor.next()? {
+        let id: i64 = row.get(0)?;
+        if let Some(&i) = position.get((id - min) as usize)
+            && i != usize::MAX
+        {
+            rows[i]
+                .1
+                .parameters
+                .insert(row.get_ref(1)?.as_str()?, decode_parameter(row.get_ref(2)?));
+        }
+    }
+    Ok(())
+}
+
+/// A stored parameter value: plain numbers, strings and booleans without a JSON parse.
+fn decode_parameter(value: ValueRef<'_>) -> Parameter {
+    let text = match value {
+        ValueRef::Integer(i) => return Parameter::Value(AttrValue::Int(i)),
+        ValueRef::Real(f) => return Parameter::Value(AttrValue::Float(f)),
+        ValueRef::Text(t) => String::from_utf8_lossy(t),
+        ValueRef::Null | ValueRef::Blob(_) => return Parameter::Value(AttrValue::None),
+    };
+    let simple = match text.as_ref() {
+        "true" => Some(AttrValue::Bool(true)),
+        "false" => Some(AttrValue::Bool(false)),
+        "null" => Some(AttrValue::None),
+        t if t.len() >= 2
+            && t.starts_with('"')
+            && t.ends_with('"')
+            && !t[1..t.len() - 1].contains(['"', '\\'])
+            && !t.contains(char::is_control) =>
+        {
+            Some(AttrValue::Str(t[1..t.len() - 1].to_owned()))
+        }
+        _ => None,
+    };
+    match simple {
+        Some(value) => Parameter::Value(value),
+        None => match Json::parse(&text) {
+            Some(json) => json::to_parameter(&json),
+            None => Parameter::Value(AttrValue::Str(text.into_owned())),
+        },
+    }
 }
 
 /// Inserts or updates a collection row, keyed on the UID.
@@ -1226,6 +1275,30 @@ fn entry_from_disk(dir: &Path, uid: &CollectionUid) -> CollectionEntry {
     }
 }
 
+/// Reads exactly SQLAlchemy's `YYYY-MM-DD HH:MM:SS.ffffff`, the common case, without chrono's
+/// format interpreter.
+fn parse_sql_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() != 26 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || b[19] != b'.' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    chrono::NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?
+        .and_hms_micro_opt(
+            number(11..13)?,
+            number(14..16)?,
+            number(17..19)?,
+            number(20..26)?,
+        )
+}
+
 /// SQLAlchemy's SQLite DATETIME text: `YYYY-MM-DD HH:MM:SS.ffffff`.
 pub(crate) fn sql_datetime(time: &chrono::NaiveDateTime) -> String {
     time.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
@@ -1233,6 +1306,9 @@ pub(crate) fn sql_datetime(time: &chrono::NaiveDateTime) -> String {
 
 /// Parses a DATETIME as SQLAlchemy or YAML writes it (`T` or space, optional fraction).
 fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
+    if let Some(time) = parse_sql_datetime(text) {
+        return Some(time);
+    }
     let text = text.trim();
     [
         "%Y-%m-%d %H:%M:%S%.f",

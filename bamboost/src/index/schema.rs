@@ -40,6 +40,12 @@ const TABLES: [(&str, &str); 4] = [
     ),
 ];
 
+/// An index Python's schema lacks (SQLite keeps it up to date whoever writes; Python ignores
+/// it): a simulation's parameters, values included, in one b-tree, so that a query reads them,
+/// and a filter the value of one key, without visiting the table.
+const LOOKUP_INDEX: &str = "CREATE INDEX IF NOT EXISTS ix_parameters_lookup \
+                            ON parameters (simulation_id, \"key\", value)";
+
 /// Every column with the definition `ALTER TABLE ... ADD COLUMN` uses for it: `NOT NULL` only
 /// with a default (SQLite refuses it otherwise), as Python's drift repair does.
 const COLUMNS: [(&str, &[(&str, &str)]); 4] = [
@@ -105,7 +111,7 @@ impl From<rusqlite::Error> for SchemaError {
 }
 
 /// Checks that the database is empty or bamboost's, then creates missing tables and columns
-/// (in one transaction).
+/// (in one transaction) and the lookup index (skipped when the file is read-only).
 pub(crate) fn prepare(conn: &mut Connection) -> Result<(), SchemaError> {
     let existing: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
@@ -123,7 +129,7 @@ pub(crate) fn prepare(conn: &mut Connection) -> Result<(), SchemaError> {
         .all(|(t, _)| existing.contains(&t.to_string()))
         && !needs_columns(conn)?
     {
-        return Ok(());
+        return add_lookup_index(conn);
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for (table, ddl) in TABLES {
@@ -147,7 +153,26 @@ pub(crate) fn prepare(conn: &mut Connection) -> Result<(), SchemaError> {
         }
     }
     tx.commit()?;
-    Ok(())
+    add_lookup_index(conn)
+}
+
+fn add_lookup_index(conn: &Connection) -> Result<(), SchemaError> {
+    let present: bool = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_parameters_lookup'",
+        [],
+        |row| row.get(0),
+    )?;
+    if present {
+        return Ok(());
+    }
+    match conn.execute_batch(LOOKUP_INDEX) {
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ReadOnly => {
+            // Queries still work, only slower.
+            tracing::debug!("read-only index: the parameter lookup index is not created");
+            Ok(())
+        }
+        other => Ok(other?),
+    }
 }
 
 fn needs_columns(conn: &Connection) -> rusqlite::Result<bool> {

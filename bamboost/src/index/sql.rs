@@ -267,16 +267,43 @@ impl Builder {
                     AttrValue::Float(f) => Value::Real(*f),
                     _ => Value::Null,
                 };
+                let op = sql_op(op);
+                // A top-level number is stored as an SQL number (the column's affinity), which
+                // needs no JSON function. (Values are bound in the order they appear.)
+                let fast = (path == "$").then(|| {
+                    let q = self.bind(literal.clone());
+                    let r = self.bind(literal.clone());
+                    format!("typeof({doc}) WHEN 'integer' THEN {doc} {op} {q} WHEN 'real' THEN {doc} {op} {r}")
+                });
                 let t = kind(self);
                 let v = self.json_value(doc, path);
                 let p = self.bind(literal);
-                format!("({t} IN ('integer', 'real') AND {v} {} {p})", sql_op(op))
+                let general = format!("({t} IN ('integer', 'real') AND {v} {op} {p})");
+                match fast {
+                    Some(fast) => format!("(CASE {fast} WHEN 'text' THEN {general} END)"),
+                    None => general,
+                }
             }
             AttrValue::Str(s) => {
+                // A top-level string is stored as its JSON text: without escapes on either
+                // side, the texts are equal exactly when the strings are.
+                let stored = Json::Str(s.clone()).dump();
+                let fast =
+                    (path == "$" && op == CompareOp::Eq && !stored.contains('\\')).then(|| {
+                        let q = self.bind(Value::Text(stored));
+                        format!(
+                            "WHEN {doc} = {q} THEN 1 WHEN typeof({doc}) != 'text' \
+                             OR (substr({doc}, 1, 1) = '\"' AND instr({doc}, '\\') = 0) THEN 0"
+                        )
+                    });
                 let t = kind(self);
                 let v = self.json_value(doc, path);
                 let p = self.bind(Value::Text(s.clone()));
-                format!("({t} = 'text' AND {v} {} {p})", sql_op(op))
+                let general = format!("({t} = 'text' AND {v} {} {p})", sql_op(op));
+                match fast {
+                    Some(fast) => format!("(CASE {fast} ELSE {general} END)"),
+                    None => general,
+                }
             }
             AttrValue::DateTime(time) => {
                 let t = self.json_value(doc, &format!("{path}.__type__"));
