@@ -188,6 +188,18 @@ fn main() {
             )
             .map_err(fail)?;
         ensure_eq!(names(&ascending), ["s1", "s2", "s3"]);
+        // Streaming: the callback runs on rank 0 only; every rank gets the count.
+        let mut seen = Vec::new();
+        let count = index
+            .for_each_record(&uid, &query, |r| seen.push(r.name))
+            .map_err(fail)?;
+        ensure_eq!(count, 3);
+        let expected: &[&str] = if c.rank() == 0 {
+            &["s6", "s5", "s4"]
+        } else {
+            &[]
+        };
+        ensure_eq!(seen, expected);
 
         ensure_eq!(index.count(&uid, None).map_err(fail)?, 6);
         ensure_eq!(

@@ -392,7 +392,24 @@ fn query_records_equal_the_files_for_small_and_large_results() -> TestResult {
             assert_eq!(a.parameters, b.parameters, "{}", a.name);
             assert_eq!(a.created_at, b.created_at, "{}", a.name);
         }
+        // Streaming gives the same records in the same order.
+        let mut streamed = Vec::new();
+        let count = index.for_each_record(uid, &query, |r| streamed.push(r))?;
+        assert_eq!(count, streamed.len());
+        assert_eq!(streamed, from_index, "{filter:?}");
     }
+    // The callback cannot use the index it is called from: an error, not a deadlock.
+    let mut inner = Vec::new();
+    index.for_each_record(uid, &Query::new().limit(2), |_| {
+        inner.push(index.count(uid, None));
+    })?;
+    assert_eq!(inner.len(), 2);
+    for result in inner {
+        let err = result.expect_err("re-entered");
+        assert!(matches!(err, Error::Index { .. }), "{err}");
+        assert!(err.to_string().contains("for_each_record"), "{err}");
+    }
+    assert_eq!(index.count(uid, None)?, 100, "usable again afterwards");
     Ok(())
 }
 

@@ -37,6 +37,12 @@ pub(crate) fn py_float_repr(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
     }
+    if is_positional(f) {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = write_positional(&mut out, f);
+        return out;
+    }
     // Rust's `{:e}` also gives the shortest round-trip digits, e.g. `-1.25e-7`.
     let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -68,6 +74,24 @@ pub(crate) fn py_float_repr(f: f64) -> String {
         };
         let exp_sign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{first}{point}e{exp_sign}{:02}", exp.unsigned_abs())
+    }
+}
+
+/// Whether Python's `repr` writes finite `f` without an exponent (decimal exponent -4..16).
+pub(crate) fn is_positional(f: f64) -> bool {
+    f == 0.0 || (1e-4..1e16).contains(&f.abs())
+}
+
+/// Python's `repr` of an `f` for which [`is_positional`] holds: Rust's shortest round-trip
+/// digits, which are Python's, with `.0` on whole numbers.
+pub(crate) fn write_positional(out: &mut impl std::fmt::Write, f: f64) -> std::fmt::Result {
+    if f.fract() != 0.0 {
+        write!(out, "{f}")
+    } else if f == 0.0 && f.is_sign_negative() {
+        out.write_str("-0.0")
+    } else {
+        // Exact: a whole number below 1e16 fits an i64 (and `{f:.1}` is much slower).
+        write!(out, "{}.0", f as i64)
     }
 }
 

@@ -10,9 +10,13 @@ use bamboost::h5::AttrValue;
 use bamboost::index::{CollectionEntry, Index, Progress, Query, SyncReport};
 use bamboost::mpi::CommSlot;
 use bamboost::simulation::{Parameter, Parameters};
+use chrono::{Datelike, Timelike};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -325,11 +329,11 @@ fn list(args: ListArgs) -> Result<()> {
     if let Some(n) = args.entries {
         query = query.limit(n);
     }
-    let records = index.query(key, &query)?;
     if args.json {
+        let records = index.query(key, &query)?;
         return print_json(&Value::Array(records.iter().map(record_json).collect()));
     }
-    print_records(&records)
+    print_records(&index, key, &query)
 }
 
 fn report_skipped(report: &SyncReport) {
@@ -503,12 +507,18 @@ fn show_simulation(index: &Index, key: &str, name: &str, as_json: bool) -> Resul
     out.push_str(&format!("{}  ({})\n", sim.uid(), sim.path().display()));
     out.push_str("metadata:\n");
     for (k, v) in &metadata {
-        out.push_str(&format!("  {k:<16} {}\n", cell(v)));
+        out.push_str(&format!("  {k:<16} {v}\n"));
     }
     out.push_str("parameters:\n");
-    for (k, v) in record.parameters.flatten() {
-        out.push_str(&format!("  {k:<16} {}\n", parameter_cell(&v)));
-    }
+    let mut path = String::new();
+    for_each_leaf(&record.parameters, &mut path, &mut |k, v| {
+        let text = match v {
+            Parameter::Value(v) => v.to_string(),
+            Parameter::Array(a) => AttrValue::Array(a.clone()).to_string(),
+            Parameter::Map(_) => String::new(),
+        };
+        out.push_str(&format!("  {k:<16} {text}\n"));
+    });
     if !record.links.is_empty() {
         out.push_str("links:\n");
         for (k, v) in &record.links {
@@ -571,102 +581,184 @@ fn print_collections(entries: &[CollectionEntry], as_json: bool) -> Result<()> {
     if as_json {
         return print_json(&Value::Array(entries.iter().map(collection_json).collect()));
     }
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            vec![
-                e.uid.clone(),
-                e.path.display().to_string(),
-                e.aliases.join(", "),
-                e.tags.join(", "),
-                e.description.clone(),
-            ]
-        })
-        .collect();
-    write_out(&table(
-        &["uid", "path", "aliases", "tags", "description"],
-        &rows,
-    ))
+    let mut table = Table::new(&["uid", "path", "aliases", "tags", "description"]);
+    for e in entries {
+        table.cell(0, &e.uid);
+        table.cell(1, e.path.display());
+        table.cell(2, e.aliases.join(", "));
+        table.cell(3, e.tags.join(", "));
+        table.cell(4, &e.description);
+        table.end_row();
+    }
+    table.print()
 }
 
-fn print_records(records: &[SimulationRecord]) -> Result<()> {
-    let flat: Vec<_> = records.iter().map(|r| r.parameters.flatten()).collect();
-    let mut keys: Vec<&String> = flat.iter().flat_map(|f| f.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let mut header = vec!["name", "status", "created_at"];
-    header.extend(keys.iter().map(|k| k.as_str()));
-    let rows: Vec<Vec<String>> = records
-        .iter()
-        .zip(&flat)
-        .map(|(r, f)| {
-            let mut row = vec![
-                r.name.clone(),
-                r.status.to_string(),
-                r.created_at
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                    .unwrap_or_default(),
-            ];
-            row.extend(
-                keys.iter()
-                    .map(|k| f.get(*k).map(parameter_cell).unwrap_or_default()),
+/// The simulations as a table: name, status, creation time, then a column per flattened
+/// parameter key (`mesh.size`), sorted. Records are formatted as they are read.
+fn print_records(index: &Index, key: &str, query: &Query) -> Result<()> {
+    let mut table = Table::new(&["name", "status", "created_at"]);
+    let mut path = String::new();
+    index.for_each_record(key, query, |record| {
+        table.cell(0, &record.name);
+        table.cell(1, &record.status);
+        if let Some(t) = record.created_at {
+            // As `t.format("%Y-%m-%d %H:%M:%S")`, without parsing the format for every row.
+            let (d, h) = (t.date(), t.time());
+            table.cell(
+                2,
+                format_args!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    d.year(),
+                    d.month(),
+                    d.day(),
+                    h.hour(),
+                    h.minute(),
+                    h.second()
+                ),
             );
-            row
-        })
-        .collect();
-    write_out(&table(&header, &rows))
+        }
+        for_each_leaf(&record.parameters, &mut path, &mut |key, value| {
+            let column = table.column(key);
+            match value {
+                Parameter::Value(v) => table.cell(column, v),
+                Parameter::Array(a) => table.cell(column, AttrValue::Array(a.clone())),
+                Parameter::Map(_) => {}
+            }
+        });
+        table.end_row();
+    })?;
+    table.print()
 }
 
-fn parameter_cell(parameter: &Parameter) -> String {
-    match parameter {
-        Parameter::Value(v) => cell(v),
-        Parameter::Array(a) => cell(&AttrValue::Array(a.clone())),
-        Parameter::Map(_) => String::new(),
+/// Calls `f` with the dotted key and the value of every parameter that is not a map; `path` is
+/// scratch space.
+fn for_each_leaf(parameters: &Parameters, path: &mut String, f: &mut impl FnMut(&str, &Parameter)) {
+    for (key, value) in parameters.iter() {
+        let len = path.len();
+        if len > 0 {
+            path.push('.');
+        }
+        path.push_str(key);
+        match value {
+            Parameter::Map(map) => for_each_leaf(map, path, f),
+            leaf => f(path, leaf),
+        }
+        path.truncate(len);
     }
 }
 
-fn cell(value: &AttrValue) -> String {
-    let text = match value {
-        AttrValue::None => "None".into(),
-        AttrValue::Str(s) => s.clone(),
-        AttrValue::DateTime(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-        other => Parameters::new().with("v", other.clone()).to_json()["v"].to_string(),
-    };
-    if text.chars().count() > 40 {
-        format!("{}…", text.chars().take(39).collect::<String>())
-    } else {
-        text
-    }
-}
-
-/// A plain text table with a header line.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+/// Writes one table line, each cell padded to its column's width but the last non-empty one.
+fn write_line(out: &mut impl Write, widths: &[usize], line: &[&str]) -> std::io::Result<()> {
+    let used = line
+        .iter()
+        .rposition(|c| !c.is_empty())
+        .map_or(0, |i| i + 1);
+    for (i, (text, width)) in line[..used].iter().zip(widths).enumerate() {
+        if i > 0 {
+            out.write_all(b"  ")?;
+        }
+        out.write_all(text.as_bytes())?;
+        if i + 1 < used {
+            write!(out, "{:pad$}", "", pad = width - text.chars().count())?;
         }
     }
-    let line = |cells: Vec<&str>| -> String {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        format!("{}\n", padded.join("  ").trim_end())
-    };
-    let mut out = line(header.to_vec());
-    out.push_str(&line(
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str)
-            .collect(),
-    ));
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    out.write_all(b"\n")
+}
+
+/// Longest table cell in characters; longer text is cut and ends with `…`.
+const CELL_WIDTH: usize = 40;
+
+/// A plain text table built row by row: the fixed columns first, then the others (added as
+/// they turn up) sorted by name; columns padded to their widest cell; a header and a rule.
+struct Table {
+    names: Vec<String>,
+    fixed: usize,
+    column_of: HashMap<String, usize>,
+    /// The cells' text, one after the other.
+    text: String,
+    /// Each cell: its row, its column and where its text lies in `text`; rows in order.
+    cells: Vec<(usize, usize, Range<usize>)>,
+    rows: usize,
+}
+
+impl Table {
+    fn new(fixed: &[&str]) -> Table {
+        Table {
+            names: fixed.iter().map(|n| n.to_string()).collect(),
+            fixed: fixed.len(),
+            column_of: HashMap::new(),
+            text: String::new(),
+            cells: Vec::new(),
+            rows: 0,
+        }
     }
-    out
+
+    /// The column called `name` among the non-fixed ones, added if new.
+    fn column(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.column_of.get(name) {
+            return i;
+        }
+        self.names.push(name.to_owned());
+        self.column_of.insert(name.to_owned(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+
+    /// Sets a cell of the current row (cut to [`CELL_WIDTH`] characters).
+    fn cell(&mut self, column: usize, value: impl std::fmt::Display) {
+        let start = self.text.len();
+        // Writing to a String cannot fail.
+        let _ = write!(self.text, "{value}");
+        let mut chars = self.text[start..].char_indices();
+        if let (Some((keep, _)), Some(_)) = (chars.nth(CELL_WIDTH - 1), chars.next()) {
+            self.text.truncate(start + keep);
+            self.text.push('…');
+        }
+        self.cells.push((self.rows, column, start..self.text.len()));
+    }
+
+    fn end_row(&mut self) {
+        self.rows += 1;
+    }
+
+    fn print(&self) -> Result<()> {
+        // Display position of each column: the fixed ones, then by name.
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order[self.fixed..].sort_by(|a, b| self.names[*a].cmp(&self.names[*b]));
+        let mut position = vec![0; order.len()];
+        for (p, column) in order.iter().enumerate() {
+            position[*column] = p;
+        }
+        let width = |text: &str| text.chars().count();
+        let mut widths: Vec<usize> = order.iter().map(|c| width(&self.names[*c])).collect();
+        for (_, column, range) in &self.cells {
+            let w = &mut widths[position[*column]];
+            *w = (*w).max(width(&self.text[range.clone()]));
+        }
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let mut line = vec![""; order.len()];
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        let written = (|| {
+            let names: Vec<&str> = order.iter().map(|c| self.names[*c].as_str()).collect();
+            write_line(&mut out, &widths, &names)?;
+            write_line(
+                &mut out,
+                &widths,
+                &rule.iter().map(String::as_str).collect::<Vec<_>>(),
+            )?;
+            let mut cells = self.cells.iter().peekable();
+            for row in 0..self.rows {
+                line.fill("");
+                while let Some((_, column, range)) = cells.next_if(|(r, _, _)| *r == row) {
+                    line[position[*column]] = &self.text[range.clone()];
+                }
+                write_line(&mut out, &widths, &line)?;
+            }
+            out.flush()
+        })();
+        match written {
+            // `bamboost list | head` closes the pipe early: not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
+    }
 }

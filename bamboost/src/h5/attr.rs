@@ -153,6 +153,146 @@ impl AttrValue {
     }
 }
 
+impl AttrArray {
+    /// The elements as scalar values, row-major.
+    ///
+    /// # MPI
+    ///
+    /// Local.
+    pub fn elements(&self) -> Vec<AttrValue> {
+        match &self.data {
+            ArrayData::Bool(v) => v.iter().map(|b| AttrValue::Bool(*b)).collect(),
+            ArrayData::Int(v) => v.iter().map(|i| AttrValue::Int(*i)).collect(),
+            ArrayData::Float(v) => v.iter().map(|x| AttrValue::Float(*x)).collect(),
+            ArrayData::Complex(v) => v
+                .iter()
+                .map(|(re, im)| AttrValue::Complex { re: *re, im: *im })
+                .collect(),
+            ArrayData::Str(v) => v.iter().map(|s| AttrValue::Str(s.clone())).collect(),
+        }
+    }
+}
+
+/// Python's `str()` of the value: `None`, `True`, `3`, `0.1`, `1e-06`, `inf`, `(1+2j)`, a
+/// string as is, `2024-01-31 12:00:00.500000` (a datetime with a space, the fraction only when
+/// there is one), `{1, 'a'}` and `[[1.0, 2.0], [3.0, 4.0]]` (elements as Python's `repr()`,
+/// strings quoted).
+///
+/// # MPI
+///
+/// Local.
+impl std::fmt::Display for AttrValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttrValue::Str(s) => f.write_str(s),
+            other => write_repr(f, other),
+        }
+    }
+}
+
+/// Python's `repr()` of `value` (datetimes as their `str()`).
+fn write_repr(out: &mut std::fmt::Formatter<'_>, value: &AttrValue) -> std::fmt::Result {
+    match value {
+        AttrValue::None => out.write_str("None"),
+        AttrValue::Bool(b) => out.write_str(if *b { "True" } else { "False" }),
+        AttrValue::Int(i) => write!(out, "{i}"),
+        AttrValue::Float(x) => write_float(out, *x),
+        AttrValue::Complex { re, im } => {
+            // Python drops a zero real part and writes whole parts without `.0`.
+            let part = |x: f64| py_float(x).trim_end_matches(".0").to_owned();
+            if *re == 0.0 && re.is_sign_positive() {
+                write!(out, "{}j", part(*im))
+            } else {
+                let sign = if *im < 0.0 || (*im == 0.0 && im.is_sign_negative()) {
+                    ""
+                } else {
+                    "+"
+                };
+                write!(out, "({}{sign}{}j)", part(*re), part(*im))
+            }
+        }
+        AttrValue::Str(s) => write_str_repr(out, s),
+        AttrValue::DateTime(t) => match isoformat(t) {
+            Ok(iso) => out.write_str(&iso.replacen('T', " ", 1)),
+            Err(_) => write!(out, "{t}"),
+        },
+        AttrValue::Set(items) if items.is_empty() => out.write_str("set()"),
+        AttrValue::Set(items) => {
+            out.write_str("{")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_str(", ")?;
+                }
+                write_repr(out, item)?;
+            }
+            out.write_str("}")
+        }
+        AttrValue::Array(array) => write_nested(out, &array.shape, &mut array.elements().iter()),
+    }
+}
+
+fn write_nested<'a>(
+    out: &mut std::fmt::Formatter<'_>,
+    shape: &[usize],
+    leaves: &mut impl Iterator<Item = &'a AttrValue>,
+) -> std::fmt::Result {
+    let Some((n, rest)) = shape.split_first() else {
+        return match leaves.next() {
+            Some(leaf) => write_repr(out, leaf),
+            None => out.write_str("None"),
+        };
+    };
+    out.write_str("[")?;
+    for i in 0..*n {
+        if i > 0 {
+            out.write_str(", ")?;
+        }
+        write_nested(out, rest, leaves)?;
+    }
+    out.write_str("]")
+}
+
+fn write_float(out: &mut impl std::fmt::Write, x: f64) -> std::fmt::Result {
+    if x.is_nan() {
+        out.write_str("nan")
+    } else if x.is_infinite() {
+        out.write_str(if x > 0.0 { "inf" } else { "-inf" })
+    } else if crate::pyjson::is_positional(x) {
+        crate::pyjson::write_positional(out, x)
+    } else {
+        out.write_str(&py_float_repr(x))
+    }
+}
+
+fn py_float(x: f64) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_float(&mut s, x);
+    s
+}
+
+/// Python's `repr()` of a string: single quotes unless it holds one and no double quote.
+fn write_str_repr(out: &mut std::fmt::Formatter<'_>, s: &str) -> std::fmt::Result {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    write!(out, "{quote}")?;
+    for c in s.chars() {
+        match c {
+            '\\' => out.write_str("\\\\")?,
+            '\n' => out.write_str("\\n")?,
+            '\r' => out.write_str("\\r")?,
+            '\t' => out.write_str("\\t")?,
+            c if c == quote => write!(out, "\\{c}")?,
+            c if c.is_control() => write!(out, "\\x{:02x}", c as u32)?,
+            c => write!(out, "{c}")?,
+        }
+    }
+    write!(out, "{quote}")
+}
+
 impl From<bool> for AttrValue {
     fn from(v: bool) -> Self {
         Self::Bool(v)
@@ -1007,6 +1147,9 @@ mod tests {
             (1e-4, "0.0001"),
             (1.5e-4, "0.00015"),
             (1e-5, "1e-05"),
+            (9.999e-5, "9.999e-05"),
+            (0.30000000000000004, "0.30000000000000004"),
+            (9999999999999998.0, "9999999999999998.0"),
             (-1.25e-7, "-1.25e-07"),
             (1e15, "1000000000000000.0"),
             (1e16, "1e+16"),
@@ -1020,6 +1163,41 @@ mod tests {
         ];
         for (f, expected) in cases {
             assert_eq!(py_float_repr(f), expected, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn display_is_pythons_str() {
+        let cases: [(AttrValue, &str); 14] = [
+            (AttrValue::None, "None"),
+            (true.into(), "True"),
+            ((-3_i64).into(), "-3"),
+            (2.0.into(), "2.0"),
+            (1e-6.into(), "1e-06"),
+            (f64::NEG_INFINITY.into(), "-inf"),
+            (f64::NAN.into(), "nan"),
+            (AttrValue::Complex { re: 1.0, im: -2.5 }, "(1-2.5j)"),
+            (AttrValue::Complex { re: 0.0, im: 2.0 }, "2j"),
+            ("it's".into(), "it's"),
+            (
+                dt("2024-01-31T12:00:00.5").into(),
+                "2024-01-31 12:00:00.500000",
+            ),
+            (
+                AttrValue::Set(vec![1_i64.into(), "it's".into(), "a\nb".into()]),
+                r#"{1, "it's", 'a\nb'}"#,
+            ),
+            (AttrValue::Set(vec![]), "set()"),
+            (
+                AttrValue::Array(AttrArray {
+                    shape: vec![2, 2],
+                    data: ArrayData::Float(vec![1.0, 2.5, 3.0, 4.0]),
+                }),
+                "[[1.0, 2.5], [3.0, 4.0]]",
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(value.to_string(), expected, "{value:?}");
         }
     }
 

@@ -343,6 +343,14 @@ impl Index {
 
     /// Runs `f` with the connection, opening it first if needed.
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        if Visiting::is(self) {
+            // The connection's lock is held by the caller: waiting for it would never end.
+            return Err(Error::Index {
+                path: self.settings.database_file.clone(),
+                message: "the index cannot be used from inside its own for_each_record callback"
+                    .into(),
+            });
+        }
         let mut guard = self
             .connection
             .lock()
@@ -381,6 +389,30 @@ impl Index {
             },
         })?;
         Ok(conn)
+    }
+}
+
+thread_local! {
+    /// The index (its address) whose [`Index::for_each_record`] callback runs on this thread.
+    static VISITING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks `index` as running a callback on this thread, until dropped (a panic included).
+struct Visiting(usize);
+
+impl Visiting {
+    fn enter(index: &Index) -> Visiting {
+        Visiting(VISITING.replace(std::ptr::from_ref(index) as usize))
+    }
+
+    fn is(index: &Index) -> bool {
+        VISITING.get() == std::ptr::from_ref(index) as usize
+    }
+}
+
+impl Drop for Visiting {
+    fn drop(&mut self) {
+        VISITING.set(self.0);
     }
 }
 
@@ -629,6 +661,32 @@ impl Index {
     ///
     /// Root-only.
     pub fn query(&self, key: &str, query: &Query) -> Result<Vec<SimulationRecord>> {
+        let mut records = Vec::new();
+        self.for_each_record(key, query, |record| records.push(record))?;
+        Ok(records)
+    }
+
+    /// Calls `f` with each simulation of collection `key` matching `query`, in its order, one
+    /// record at a time: [`Index::query`] without holding every record in memory. Returns the
+    /// number of records.
+    ///
+    /// The records come from one consistent reading of the index. Other threads using this
+    /// `Index` wait until it is done; `f` itself cannot use it (such calls fail with
+    /// [`Error::Index`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Index::query`].
+    ///
+    /// # MPI
+    ///
+    /// Root-only: `f` runs on rank 0 only; every rank returns the count (or the error).
+    pub fn for_each_record(
+        &self,
+        key: &str,
+        query: &Query,
+        mut f: impl FnMut(SimulationRecord),
+    ) -> Result<usize> {
         let uid = self.collection_uid(key)?;
         let compiled = sql::compile(query.filter.as_ref(), &query.sort);
         let statement = format!(
@@ -643,16 +701,33 @@ impl Index {
             }
         );
         let mut values = compiled.join_params;
-        values.push(Value::Text(uid.clone()));
+        values.push(Value::Text(uid));
         values.extend(compiled.condition_params);
         values.extend(compiled.order_params);
         self.with(|conn| {
-            let mut rows: Vec<(i64, SimulationRecord)> = conn
-                .prepare_cached(&statement)?
-                .query_map(params_from_iter(values.iter()), simulation_from_row)?
-                .collect::<rusqlite::Result<_>>()?;
-            read_parameters(conn, &mut rows)?;
-            Ok(rows.into_iter().map(|(_, r)| r).collect())
+            // A read transaction: one snapshot, and no lock taken and released per statement.
+            let tx = conn.transaction()?;
+            let mut count = 0;
+            {
+                let mut simulations = tx.prepare_cached(&statement)?;
+                let mut parameters = tx.prepare_cached(
+                    "SELECT \"key\", value FROM parameters WHERE simulation_id = ?1",
+                )?;
+                let mut rows = simulations.query(params_from_iter(values.iter()))?;
+                while let Some(row) = rows.next()? {
+                    let (id, mut record) = simulation_from_row(row)?;
+                    let mut cursor = parameters.query([id])?;
+                    while let Some(p) = cursor.next()? {
+                        let value = decode_parameter(p.get_ref(1)?);
+                        record.parameters.insert(p.get_ref(0)?.as_str()?, value);
+                    }
+                    let _callback = Visiting::enter(self);
+                    f(record);
+                    count += 1;
+                }
+            }
+            tx.commit()?;
+            Ok(count)
         })
     }
 
@@ -1015,58 +1090,6 @@ fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Simula
             links,
         },
     ))
-}
-
-/// Fills in the parameters of `rows` (simulation id, record).
-fn read_parameters(
-    conn: &Connection,
-    rows: &mut [(i64, SimulationRecord)],
-) -> rusqlite::Result<()> {
-    let (Some(min), Some(max)) = (
-        rows.iter().map(|(id, _)| *id).min(),
-        rows.iter().map(|(id, _)| *id).max(),
-    ) else {
-        return Ok(());
-    };
-    let span = usize::try_from(max - min)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1);
-    // A query costs about as much as reading eight parameter rows of other simulations.
-    if rows.len() <= 64 || span / 8 > rows.len() {
-        let mut statement =
-            conn.prepare_cached("SELECT \"key\", value FROM parameters WHERE simulation_id = ?1")?;
-        for (id, record) in rows.iter_mut() {
-            let mut cursor = statement.query([*id])?;
-            while let Some(row) = cursor.next()? {
-                record
-                    .parameters
-                    .insert(row.get_ref(0)?.as_str()?, decode_parameter(row.get_ref(1)?));
-            }
-        }
-        return Ok(());
-    }
-    // One pass over the id range (in the lookup index's order), skipping other simulations.
-    let mut position = vec![usize::MAX; span];
-    for (i, (id, _)) in rows.iter().enumerate() {
-        position[(id - min) as usize] = i;
-    }
-    let mut statement = conn.prepare_cached(
-        "SELECT simulation_id, \"key\", value FROM parameters \
-         WHERE simulation_id BETWEEN ?1 AND ?2",
-    )?;
-    let mut cursor = statement.query([min, max])?;
-    while let Some(row) = cursor.next()? {
-        let id: i64 = row.get(0)?;
-        if let Some(&i) = position.get((id - min) as usize)
-            && i != usize::MAX
-        {
-            rows[i]
-                .1
-                .parameters
-                .insert(row.get_ref(1)?.as_str()?, decode_parameter(row.get_ref(2)?));
-        }
-    }
-    Ok(())
 }
 
 /// A stored parameter value: plain numbers, strings and booleans without a JSON parse.

@@ -344,16 +344,7 @@ impl Builder {
 
     /// Element-wise equality with the shape: the length at every level, then every element.
     fn array_equal(&mut self, doc: &str, path: &str, array: &AttrArray) -> String {
-        let leaves: Vec<AttrValue> = match &array.data {
-            ArrayData::Bool(v) => v.iter().map(|b| AttrValue::Bool(*b)).collect(),
-            ArrayData::Int(v) => v.iter().map(|i| AttrValue::Int(*i)).collect(),
-            ArrayData::Float(v) => v.iter().map(|f| AttrValue::Float(*f)).collect(),
-            ArrayData::Complex(v) => v
-                .iter()
-                .map(|(re, im)| AttrValue::Complex { re: *re, im: *im })
-                .collect(),
-            ArrayData::Str(v) => v.iter().map(|s| AttrValue::Str(s.clone())).collect(),
-        };
+        let leaves = array.elements();
         let mut conditions = Vec::new();
         self.nested_equal(doc, path, &array.shape, &leaves, &mut 0, &mut conditions);
         format!("({})", conditions.join(" AND "))
