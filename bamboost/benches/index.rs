@@ -8,7 +8,8 @@
 //! - **cold sync**: a fresh index file; open it, scan the search path (`<dir>/home`), sync the
 //!   collection (every `data.h5` read); scan and sync are also timed on their own;
 //! - **warm reopen**: open that index again and sync with nothing changed;
-//! - **queries** on an open index: the whole collection, `n > 50`, `n > 50 and solver == "cg"`
+//! - **queries** on an open index: the whole collection, `n > 50`, `n > 50 and solver == "cg"`,
+//!   `n > 95` (Rust only)
 //!   (Rust: [`Index::query`] sorted by `created_at` descending, as Python's `coll.df` is;
 //!   Python: `coll.df`, `coll.filter(...).df`, `coll.filter(...).all_simulation_names()`);
 //! - **`bamboost list <UID>`** and **`bamboost list <UID> -n 10`**: the whole process, spawned
@@ -49,6 +50,9 @@ use std::time::Instant;
 
 /// The threshold of the `n > T` filters (`n` runs over 0..100, so about half match).
 const THRESHOLD: i64 = 50;
+
+/// The threshold of the selective filter `n > S` (4 % of the simulations match).
+const SELECTIVE: i64 = 95;
 
 /// The index file both command-line programs read, relative to `HOME`.
 const DEFAULT_INDEX: &str = ".local/share/bamboost/bamboost.0.11.sqlite";
@@ -251,8 +255,9 @@ struct RustTimes {
     filter: Vec<f64>,
     filter2: Vec<f64>,
     by_name: Vec<f64>,
+    selective: Vec<f64>,
     count: Vec<f64>,
-    rows: [usize; 4],
+    rows: [usize; 5],
 }
 
 fn rust_side(s: &Settings, home: &Path, work: &Path, uid: &str, keep: &Path) -> Res<RustTimes> {
@@ -265,8 +270,9 @@ fn rust_side(s: &Settings, home: &Path, work: &Path, uid: &str, keep: &Path) -> 
         filter: vec![],
         filter2: vec![],
         by_name: vec![],
+        selective: vec![],
         count: vec![],
-        rows: [0; 4],
+        rows: [0; 5],
     };
     let config = |file: &Path| IndexConfig::new(file, [home]);
     for k in 0..s.repeat {
@@ -308,7 +314,7 @@ fn rust_side(s: &Settings, home: &Path, work: &Path, uid: &str, keep: &Path) -> 
     let index = Index::open(&config(keep))?;
     let newest_first = || Query::new().sort("created_at", false);
     let big = || Filter::gt("n", THRESHOLD);
-    let queries: [(&str, Query, &mut Vec<f64>); 4] = [
+    let queries: [(&str, Query, &mut Vec<f64>); 5] = [
         ("all", newest_first(), &mut t.all),
         ("n > 50", newest_first().filter(big()), &mut t.filter),
         (
@@ -317,6 +323,11 @@ fn rust_side(s: &Settings, home: &Path, work: &Path, uid: &str, keep: &Path) -> 
             &mut t.filter2,
         ),
         ("n > 50 by name", Query::new().filter(big()), &mut t.by_name),
+        (
+            "n > 95",
+            newest_first().filter(Filter::gt("n", SELECTIVE)),
+            &mut t.selective,
+        ),
     ];
     for (i, (name, query, times)) in queries.into_iter().enumerate() {
         t.rows[i] = index.query(uid, &query)?.len(); // untimed: prepares the statements
@@ -634,6 +645,11 @@ fn main() -> Res<()> {
         Row {
             metric: "filter n > 50, by name (Rust only)",
             rust: r(&rust.by_name),
+            python: None,
+        },
+        Row {
+            metric: "filter n > 95, 4 % match (Rust only)",
+            rust: r(&rust.selective),
             python: None,
         },
         Row {
