@@ -106,6 +106,13 @@ fn a_new_index_has_python_bamboosts_tables() -> TestResult {
         "SELECT sql FROM sqlite_master WHERE name = 'simulations'",
     );
     assert!(ddl[0][0].contains("CONSTRAINT uix_collection_name UNIQUE (collection_uid, name)"));
+    // The two indexes for queries, beyond Python's schema.
+    let indexes = sql(
+        dir.path(),
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name",
+    );
+    let indexes: Vec<&str> = indexes.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(indexes, ["ix_parameters_lookup", "ix_parameters_value"]);
     let memory = Index::open(&IndexConfig::new(":memory:", [dir.path()]))?;
     assert!(memory.collections()?.is_empty());
     Ok(())
@@ -461,6 +468,14 @@ fn sql_filters_and_sorting_agree_with_the_in_memory_evaluation() -> TestResult {
         Filter::lt("limit", 0),
         Filter::eq("limit", f64::INFINITY),
         Filter::eq("first_name", 1),
+        // Comparisons SQLite answers from the value index, alone and combined.
+        Filter::ge("age", 30),
+        Filter::gt("age", 25.5),
+        Filter::ge("limit", 0),
+        Filter::eq("age", 40).and(Filter::gt("limit", 0)),
+        Filter::gt("age", 25).not(),
+        Filter::gt("age", 35).or(Filter::eq("name", "anon")),
+        Filter::gt("age", 25).and(Filter::eq("first_name", "Jane")),
     ];
     for filter in filters {
         let in_sql: Vec<String> = index
@@ -500,6 +515,8 @@ fn sql_filters_and_sorting_agree_with_the_in_memory_evaluation() -> TestResult {
     assert_eq!(names(Filter::eq("city", "Zürich"))?, ["jane"]);
     assert_eq!(names(Filter::eq("city", "say \"hi\""))?, ["anon"]);
     assert_eq!(names(Filter::gt("limit", 1e300))?, ["jack"]);
+    assert_eq!(names(Filter::ge("limit", 0))?, ["jack"]);
+    assert_eq!(names(Filter::gt("age", 25).not())?, ["anon", "john"]);
     let records = index.query(uid, &Query::new().sort("name", true))?;
     let cities: Vec<Option<&AttrValue>> =
         records.iter().map(|r| r.parameters.value("city")).collect();

@@ -186,6 +186,10 @@ impl Builder {
                 let condition = match self.column(key) {
                     Column::Text(expr) => self.text_compare(expr, *op, value),
                     Column::Json { value: doc, path } => {
+                        if let Some(hint) = self.index_hint(&doc, &path, *op, value) {
+                            let c = self.json_compare(&doc, &path, *op, value);
+                            return format!("({hint} AND COALESCE({c}, 0))");
+                        }
                         let equal_op = if *op == CompareOp::Ne {
                             CompareOp::Eq
                         } else {
@@ -244,6 +248,32 @@ impl Builder {
             CompareOp::Ne => format!("NOT COALESCE(({expr}) = {p}, 0)"),
             _ => format!("({expr}) {} {p}", sql_op(op)),
         }
+    }
+
+    /// A plain column comparison implied by comparing a top-level parameter with a finite
+    /// number, which SQLite can answer from the `ix_parameters_value` index (so a selective
+    /// filter reads only the entries it matches) and which makes the parameter's join an inner
+    /// one. Implied because numbers are stored as SQL numbers and every other stored form is
+    /// text, which SQLite orders after all numbers: whatever `op` matches, the hint matches.
+    /// (`<` has no such form: `-Infinity` is stored as text.)
+    fn index_hint(
+        &mut self,
+        doc: &str,
+        path: &str,
+        op: CompareOp,
+        value: &AttrValue,
+    ) -> Option<String> {
+        let literal = match value {
+            AttrValue::Int(i) => Value::Integer(*i),
+            AttrValue::Float(f) if f.is_finite() => Value::Real(*f),
+            _ => return None,
+        };
+        let op = match op {
+            CompareOp::Gt | CompareOp::Ge | CompareOp::Eq if path == "$" => sql_op(op),
+            _ => return None,
+        };
+        let p = self.bind(literal);
+        Some(format!("{doc} {op} {p}"))
     }
 
     /// `op` is never `Ne` here (the caller negates `Eq`).
