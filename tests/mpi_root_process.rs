@@ -100,6 +100,15 @@ impl Ledger {
         (0..n).map(|i| (i % 251) as u8).collect()
     }
 
+    /// A string travels as its bytes (inline when short); made on rank 0 from its rank.
+    fn text(&self, n: usize) -> String {
+        format!("rank {} ", self.world_rank).repeat(n)
+    }
+
+    fn echo(&self, text: std::string::String) -> std::string::String {
+        text
+    }
+
     fn into_entries(self) -> Vec<String> {
         self.entries
     }
@@ -153,6 +162,18 @@ fn main() {
                     (0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>()
                 );
             }
+            Ok(())
+        },
+    );
+
+    t.check(
+        "strings, short and long, ASCII or not, equal rank 0's everywhere",
+        |c| {
+            let ledger = Ledger::new(c.clone());
+            for n in [0, 1, 22, 23, 10_000] {
+                ensure_eq!(ledger.text(n), "rank 0 ".repeat(n));
+            }
+            ensure_eq!(ledger.echo("Zürich ∂u/∂t".into()), "Zürich ∂u/∂t");
             Ok(())
         },
     );

@@ -11,6 +11,7 @@ struct Err;
 struct Some;
 struct Box;
 struct Vec;
+#[derive(::serde::Serialize, ::serde::Deserialize, PartialEq, Debug)]
 struct String;
 struct __bamboost_comm;
 mod core {}
@@ -39,6 +40,11 @@ impl Shadowed {
     }
 
     fn unit(&mut self) {}
+
+    // Spelled `String`, but the user's type: it must take the general (encoded) path.
+    fn title(&self) -> String {
+        String
+    }
 }
 
 #[test]
@@ -49,4 +55,5 @@ fn shadowing_user_items_does_not_break_the_expansion() {
     assert_eq!(s.value(), 5);
     assert_eq!(s.fallible(), ::core::result::Result::Ok(1));
     s.unit();
+    assert_eq!(s.title(), String);
 }

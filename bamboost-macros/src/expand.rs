@@ -103,6 +103,9 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
             ReturnType::Type(_, ty) if let Some(element) = number_vector_element(ty) => {
                 quote_spanned!(ret_span=> #private::on_root_numbers::<#element>)
             }
+            ReturnType::Type(_, ty) if is_string(ty) => {
+                quote_spanned!(ret_span=> #private::on_root_text)
+            }
             _ => quote_spanned!(ret_span=> #private::on_root::<#ret>),
         };
         let name = f.sig.ident.to_string();
@@ -113,6 +116,38 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
     }
     let item = &root.item;
     quote!(#item #warnings)
+}
+
+/// The segment names of a plain type path (`std::vec::Vec<T>` gives `["std", "vec", "Vec"]`);
+/// `None` for a qualified path (`<T as Trait>::X`) or a bare `::X`.
+fn path_names(path: &syn::TypePath) -> Option<Vec<String>> {
+    if path.qself.is_some() || path.path.leading_colon.is_some() && path.path.segments.len() == 1 {
+        return None;
+    }
+    Some(
+        path.path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect(),
+    )
+}
+
+/// Whether a return type is spelled `String` (or `std::string::String`,
+/// `alloc::string::String`): such strings are broadcast as their bytes instead of being
+/// encoded. Other spellings (aliases) take the general path.
+fn is_string(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(names) = path_names(path) else {
+        return false;
+    };
+    path.path.segments.iter().all(|s| s.arguments.is_none())
+        && matches!(
+            names.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            ["String"] | ["std", "string", "String"] | ["alloc", "string", "String"]
+        )
 }
 
 /// The element type of a return type spelled `Vec<T>` (or `std::vec::Vec<T>`,
@@ -126,15 +161,7 @@ fn number_vector_element(ty: &syn::Type) -> Option<&syn::Type> {
     let syn::Type::Path(path) = ty else {
         return None;
     };
-    if path.qself.is_some() || path.path.leading_colon.is_some() && path.path.segments.len() == 1 {
-        return None;
-    }
-    let names: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
+    let names = path_names(path)?;
     if !matches!(
         names.iter().map(String::as_str).collect::<Vec<_>>()[..],
         ["Vec"] | ["std", "vec", "Vec"] | ["alloc", "vec", "Vec"]
@@ -196,6 +223,8 @@ mod tests {
                     fn boxed(self: Box<Self>) -> u8 { 2 }
                     fn field(&self) -> Vec<f64> { vec![] }
                     fn names(&self) -> Vec<String> { vec![] }
+                    fn title(&self) -> String { String::new() }
+                    fn label(&self) -> std::string::String { String::new() }
                     #[exclude]
                     fn name(&self) -> &str { "x" }
                     #[bamboost::exclude]
@@ -270,6 +299,22 @@ mod tests {
                             ::core::any::type_name::<Self>(),
                             "names",
                             move || -> Vec<String> { vec![] },
+                        )
+                    }
+                    fn title(&self) -> String {
+                        ::bamboost::__private::on_root_text(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "title",
+                            move || -> String { String::new() },
+                        )
+                    }
+                    fn label(&self) -> std::string::String {
+                        ::bamboost::__private::on_root_text(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "label",
+                            move || -> std::string::String { String::new() },
                         )
                     }
                     fn name(&self) -> &str {

@@ -4,9 +4,9 @@
 //! (so the clone is part of the method's cost). The payloads cover both ways a return value
 //! travels:
 //!
-//! - `Vec` of plain numbers (`Vec<u8>`, `Vec<f64>`): the vector's own memory is broadcast (inside
-//!   the frame when small);
-//! - any other serde type (`String`, `Vec<[f64; 2]>`): encoded with bincode, broadcast, decoded.
+//! - `Vec` of plain numbers (`Vec<u8>`, `Vec<f64>`) and `String`: the value's own bytes are
+//!   broadcast (inside the frame when small);
+//! - any other serde type (`Vec<[f64; 2]>`): encoded with bincode, broadcast, decoded.
 //!
 //! The baseline ("bare") sends the value's bytes by hand: rank 0 holds them in a buffer it
 //! keeps, and every rank calls rsmpi's `broadcast_into` once on a buffer of that known length
@@ -210,7 +210,7 @@ fn main() {
         ),
         row(
             world,
-            "100 B `String` (encoded)",
+            "100 B `String` (its bytes, in the frame)",
             source.text.as_bytes(),
             &mut || drop(black_box(source.text())),
         ),

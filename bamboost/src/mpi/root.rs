@@ -89,6 +89,69 @@ impl<T: Scalar> Transport<Vec<T>> for Numbers {
     }
 }
 
+/// A string: as [`Numbers`] for its UTF-8 bytes (no encoding; checked as UTF-8 on receipt).
+pub(crate) struct Text;
+
+impl Transport<String> for Text {
+    fn frame(value: &String, out: &mut Vec<u8>) -> Result<()> {
+        message::put_len(out, value.len());
+        if value.len() <= INLINE_NUMBERS {
+            out.extend_from_slice(value.as_bytes());
+        }
+        Ok(())
+    }
+
+    fn send_rest(comm: &Comm, value: &mut String) {
+        if value.len() > INLINE_NUMBERS {
+            let mut bytes = std::mem::take(value).into_bytes();
+            Numbers::send_rest(comm, &mut bytes);
+            // The root's buffer is only read by the broadcast: still the same UTF-8.
+            *value = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
+    }
+
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<String> {
+        let bytes: Vec<u8> = Numbers::receive(comm, payload)?;
+        String::from_utf8(bytes).map_err(|e| crate::Error::Codec {
+            action: "decode".into(),
+            type_name: "String".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// A return type spelled `String`: [`Text`] when it is the standard `String`, [`Encoded`] when
+/// it is a type of the user's that happens to have that name (the check is on the type, free at
+/// run time).
+pub(crate) struct NamedString;
+
+impl<R: Broadcast + 'static> Transport<R> for NamedString {
+    fn frame(value: &R, out: &mut Vec<u8>) -> Result<()> {
+        match (value as &dyn Any).downcast_ref::<String>() {
+            Some(text) => Text::frame(text, out),
+            None => Encoded::frame(value, out),
+        }
+    }
+
+    fn send_rest(comm: &Comm, value: &mut R) {
+        if let Some(text) = (value as &mut dyn Any).downcast_mut::<String>() {
+            Text::send_rest(comm, text);
+        }
+    }
+
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<R> {
+        let mut received: Option<R> = None;
+        if let Some(text) = (&mut received as &mut dyn Any).downcast_mut::<Option<String>>() {
+            *text = Some(Text::receive(comm, payload)?);
+        }
+        match received {
+            Some(value) => Ok(value),
+            None => Encoded::receive(comm, payload),
+        }
+    }
+}
+
 /// Runs `body` on rank 0 of `comm` only and returns its value on every rank.
 ///
 /// - On rank 0, `body` runs inside a root-only scope, so collectives and nested calls in it
