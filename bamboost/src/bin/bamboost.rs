@@ -659,10 +659,26 @@ fn write_line(out: &mut impl Write, widths: &[usize], line: &[&str]) -> std::io:
         }
         out.write_all(text.as_bytes())?;
         if i + 1 < used {
-            write!(out, "{:pad$}", "", pad = width - text.chars().count())?;
+            let mut pad = width.saturating_sub(display_width(text));
+            while pad > 0 {
+                let n = pad.min(SPACES.len());
+                out.write_all(&SPACES[..n])?;
+                pad -= n;
+            }
         }
     }
     out.write_all(b"\n")
+}
+
+const SPACES: [u8; 64] = [b' '; 64];
+
+/// The characters of `text` (what a terminal shows for the text bamboost prints).
+fn display_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
 }
 
 /// Longest table cell in characters; longer text is cut and ends with `…`.
@@ -708,10 +724,13 @@ impl Table {
         let start = self.text.len();
         // Writing to a String cannot fail.
         let _ = write!(self.text, "{value}");
-        let mut chars = self.text[start..].char_indices();
-        if let (Some((keep, _)), Some(_)) = (chars.nth(CELL_WIDTH - 1), chars.next()) {
-            self.text.truncate(start + keep);
-            self.text.push('…');
+        // Never more characters than bytes: most cells need no counting.
+        if self.text.len() - start > CELL_WIDTH {
+            let mut chars = self.text[start..].char_indices();
+            if let (Some((keep, _)), Some(_)) = (chars.nth(CELL_WIDTH - 1), chars.next()) {
+                self.text.truncate(start + keep);
+                self.text.push('…');
+            }
         }
         self.cells.push((self.rows, column, start..self.text.len()));
     }
@@ -728,11 +747,13 @@ impl Table {
         for (p, column) in order.iter().enumerate() {
             position[*column] = p;
         }
-        let width = |text: &str| text.chars().count();
-        let mut widths: Vec<usize> = order.iter().map(|c| width(&self.names[*c])).collect();
+        let mut widths: Vec<usize> = order
+            .iter()
+            .map(|c| display_width(&self.names[*c]))
+            .collect();
         for (_, column, range) in &self.cells {
             let w = &mut widths[position[*column]];
-            *w = (*w).max(width(&self.text[range.clone()]));
+            *w = (*w).max(display_width(&self.text[range.clone()]));
         }
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let mut line = vec![""; order.len()];

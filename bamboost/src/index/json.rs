@@ -78,16 +78,16 @@ fn nest(shape: &[usize], leaves: &mut impl Iterator<Item = Json>) -> Json {
 
 /// The parameter a stored JSON value stands for. Lists become arrays when they are
 /// rectangular and of one element kind; anything else keeps its JSON text as a string.
-pub(crate) fn to_parameter(json: &Json) -> Parameter {
+pub(crate) fn to_parameter(json: Json) -> Parameter {
     match json {
         Json::Obj(fields) => {
-            if let Some(value) = from_envelope(fields) {
+            if let Some(value) = from_envelope(&fields) {
                 return Parameter::Value(value);
             }
             Parameter::Map(
                 fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), to_parameter(v)))
+                    .into_iter()
+                    .map(|(k, v)| (k, to_parameter(v)))
                     .collect::<Parameters>(),
             )
         }
@@ -95,18 +95,20 @@ pub(crate) fn to_parameter(json: &Json) -> Parameter {
     }
 }
 
-fn to_value(json: &Json) -> AttrValue {
+fn to_value(json: Json) -> AttrValue {
     match json {
         Json::Null | Json::Int(None) => AttrValue::None,
-        Json::Bool(b) => AttrValue::Bool(*b),
-        Json::Int(Some(i)) => AttrValue::Int(*i),
-        Json::Float(f) => AttrValue::Float(*f),
-        Json::Str(s) => AttrValue::Str(s.clone()),
-        Json::Arr(_) => match to_array(json) {
+        Json::Bool(b) => AttrValue::Bool(b),
+        Json::Int(Some(i)) => AttrValue::Int(i),
+        Json::Float(f) => AttrValue::Float(f),
+        Json::Str(s) => AttrValue::Str(s),
+        Json::Arr(_) => match to_array(&json) {
             Some(array) => AttrValue::Array(array),
             None => AttrValue::Str(json.dump()),
         },
-        Json::Obj(fields) => from_envelope(fields).unwrap_or_else(|| AttrValue::Str(json.dump())),
+        Json::Obj(ref fields) => {
+            from_envelope(fields).unwrap_or_else(|| AttrValue::Str(json.dump()))
+        }
     }
 }
 
@@ -234,7 +236,7 @@ mod tests {
         let text = r#"{"a": [[1.0, 2.5], [NaN, -Infinity]], "s": "\u00e9\ud83d\ude00", "n": null, "c": {"__type__": "complex", "__value__": {"real": 1.0, "imag": -2.0}}}"#;
         let json = Json::parse(text).map(|j| j.dump());
         assert_eq!(json.as_deref(), Some(text));
-        let parsed = Json::parse(text).map(|j| to_parameter(&j));
+        let parsed = Json::parse(text).map(to_parameter);
         let Some(Parameter::Map(map)) = parsed else {
             panic!("not a map: {parsed:?}")
         };
@@ -253,12 +255,12 @@ mod tests {
 
     #[test]
     fn ragged_or_mixed_lists_stay_text() {
-        let json = Json::parse(r#"[1, "a"]"#).map(|j| to_parameter(&j));
+        let json = Json::parse(r#"[1, "a"]"#).map(to_parameter);
         assert_eq!(
             json,
             Some(Parameter::Value(AttrValue::Str(r#"[1, "a"]"#.into())))
         );
-        let ragged = Json::parse("[[1], [1, 2]]").map(|j| to_parameter(&j));
+        let ragged = Json::parse("[[1], [1, 2]]").map(to_parameter);
         assert!(matches!(ragged, Some(Parameter::Value(AttrValue::Str(_)))));
     }
 }

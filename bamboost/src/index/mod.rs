@@ -1097,7 +1097,10 @@ fn decode_parameter(value: ValueRef<'_>) -> Parameter {
     let text = match value {
         ValueRef::Integer(i) => return Parameter::Value(AttrValue::Int(i)),
         ValueRef::Real(f) => return Parameter::Value(AttrValue::Float(f)),
-        ValueRef::Text(t) => String::from_utf8_lossy(t),
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(t),
+        },
         ValueRef::Null | ValueRef::Blob(_) => return Parameter::Value(AttrValue::None),
     };
     let simple = match text.as_ref() {
@@ -1117,7 +1120,7 @@ fn decode_parameter(value: ValueRef<'_>) -> Parameter {
     match simple {
         Some(value) => Parameter::Value(value),
         None => match Json::parse(&text) {
-            Some(json) => json::to_parameter(&json),
+            Some(json) => json::to_parameter(json),
             None => Parameter::Value(AttrValue::Str(text.into_owned())),
         },
     }
