@@ -1,5 +1,4 @@
-//! Distributed arrays: rows spread over the ranks, written into one dataset with one
-//! collective write.
+//! Distributed arrays: rows spread over the ranks, written into one dataset.
 
 use super::element::{self, Element};
 use super::file::Transfer;
@@ -181,9 +180,7 @@ pub(crate) fn write<T: Element>(
         shape: shape_error,
         hdf5: hdf5_error,
     };
-    let written = plan.write(
-        comm, &dataset, indices, data, row_len, transfer, parallel, &errors,
-    );
+    let written = plan.write(comm, &dataset, indices, data, row_len, parallel, &errors);
     drop(dataset);
     // Every rank must agree before touching the links: 0 all went well, `u64::MAX` a rank
     // failed, otherwise one more than a duplicated row.
@@ -213,6 +210,30 @@ struct Errors<'a> {
     hdf5: &'a dyn Fn(hdf5::Error) -> Error,
 }
 
+/// How many rows ahead a scattered write asks for the memory it will touch.
+const AHEAD: usize = 16;
+
+/// Asks the CPU to load the cache line at `p`. The rows of a scattered write are read and
+/// placed in random order; without this, each row waits for its own cache misses.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    // SAFETY: SSE is part of every x86_64 CPU, and a prefetch is only a hint: it reads nothing
+    // the program sees and never faults, whatever the address.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// [`prefetch`] for the first and the last byte of `len` bytes from `p`.
+#[inline(always)]
+fn prefetch_span<T>(p: *const T, len: usize) {
+    prefetch(p);
+    prefetch(p.cast::<u8>().wrapping_add(len.saturating_sub(1)));
+}
+
 /// Appended to a dataset's name while a scattered write fills it.
 const PARTIAL_SUFFIX: &str = ".bamboost-partial";
 
@@ -235,7 +256,10 @@ fn round_bytes() -> usize {
 /// `b` belongs to round `b / size` and rank `b % size`. In a round, every rank sends each owner
 /// the rows that fall into the owner's sub-block (one `alltoallv`; its own rows it copies
 /// directly), and the owners write their sub-blocks, now complete, each as one contiguous stretch
-/// of the dataset (a stretch with holes would make MPI-IO read the file to fill them).
+/// of the dataset (a stretch with holes would make MPI-IO read the file to fill them), with
+/// independent transfer: the stretch needs no merging, and a collective write would copy every
+/// byte once more to MPI-IO's aggregators (with it, a 256 MiB write at 4 ranks spent 230–400 ms
+/// writing instead of 30–110 ms).
 struct Plan {
     size: usize,
     global_len: usize,
@@ -283,7 +307,6 @@ impl Plan {
         indices: &[u64],
         data: &[T],
         row_len: usize,
-        transfer: Transfer,
         parallel: bool,
         errors: &Errors<'_>,
     ) -> Result<Option<u64>> {
@@ -312,6 +335,10 @@ impl Plan {
         }
         drop(next);
         let bytes = element::as_bytes(data);
+        let fetch_row = |row: usize| {
+            prefetch(indices.as_ptr().wrapping_add(row));
+            prefetch_span(bytes.as_ptr().wrapping_add(row * row_bytes), row_bytes);
+        };
         let local_rows = |b: usize| &order[starts[b]..starts[b + 1]];
         let (mut send, mut received) = (Vec::new(), Vec::new());
         let mut counts = vec![0usize; self.size];
@@ -333,13 +360,17 @@ impl Plan {
             send.resize(len, 0);
             let mut records = send.chunks_exact_mut(record);
             for owner in (0..self.size).filter(|&owner| owner != rank) {
-                for (&row, out) in local_rows(round * self.size + owner)
-                    .iter()
-                    .zip(&mut records)
-                {
+                let rows_to_send = local_rows(round * self.size + owner);
+                for (k, (&row, out)) in rows_to_send.iter().zip(&mut records).enumerate() {
+                    if let Some(&ahead) = rows_to_send.get(k + AHEAD) {
+                        fetch_row(ahead as usize);
+                    }
                     let row = row as usize;
                     out[..4].copy_from_slice(&self.offset_of(indices[row]).to_le_bytes());
-                    out[4..].copy_from_slice(&bytes[row * row_bytes..(row + 1) * row_bytes]);
+                    element::copy_row(
+                        &mut out[4..],
+                        &bytes[row * row_bytes..(row + 1) * row_bytes],
+                    );
                 }
             }
             comm.alltoallv_into(&send, &counts, &mut received)?;
@@ -353,6 +384,7 @@ impl Plan {
             }
             seen.clear();
             seen.resize(rows.div_ceil(64), 0);
+            let block_start = block.as_ptr();
             let mut place = |offset: usize, row: &[u8]| {
                 let (word, bit) = (offset / 64, 1u64 << (offset % 64));
                 if seen[word] & bit != 0 {
@@ -361,18 +393,44 @@ impl Plan {
                 seen[word] |= bit;
                 element::copy_from_bytes(&mut block[offset * row_len..][..row_len], row);
             };
-            for &row in own {
+            for (k, &row) in own.iter().enumerate() {
+                if let Some(&ahead) = own.get(k + 2 * AHEAD) {
+                    fetch_row(ahead as usize);
+                }
+                if let Some(&ahead) = own.get(k + AHEAD) {
+                    let offset = self.offset_of(indices[ahead as usize]) as usize;
+                    prefetch_span(block_start.wrapping_add(offset * row_len), row_bytes);
+                }
                 let row = row as usize;
                 let offset = self.offset_of(indices[row]) as usize;
                 place(offset, &bytes[row * row_bytes..(row + 1) * row_bytes]);
             }
-            for chunk in received.chunks_exact(record) {
+            let offset_at = |at: usize| {
                 let mut offset = [0u8; 4];
-                offset.copy_from_slice(&chunk[..4]);
-                place(u32::from_le_bytes(offset) as usize, &chunk[4..]);
+                offset.copy_from_slice(&received[at..at + 4]);
+                u32::from_le_bytes(offset) as usize
+            };
+            let mut at = 0;
+            while at < received.len() {
+                let ahead = at + AHEAD * record;
+                if ahead < received.len() {
+                    prefetch_span(
+                        block_start.wrapping_add(offset_at(ahead) * row_len),
+                        row_bytes,
+                    );
+                }
+                place(offset_at(at), &received[at + 4..at + record]);
+                at += record;
             }
-            raw::write_rows(dataset, first, rows, &block, transfer, parallel)
-                .map_err(errors.hdf5)?;
+            raw::write_rows(
+                dataset,
+                first,
+                rows,
+                &block,
+                Transfer::Independent,
+                parallel,
+            )
+            .map_err(errors.hdf5)?;
         }
         Ok(duplicate)
     }

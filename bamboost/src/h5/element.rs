@@ -42,11 +42,55 @@ pub(crate) fn as_bytes<T: Element>(data: &[T]) -> &[u8] {
 
 /// Overwrites `data` with `bytes`, which must hold valid values of `T` (produced by
 /// [`as_bytes`] of the same type).
+#[inline(always)]
 pub(crate) fn copy_from_bytes<T: Element>(data: &mut [T], bytes: &[u8]) {
     assert_eq!(std::mem::size_of_val(data), bytes.len(), "row sizes agree");
+    let (from, to) = (bytes.as_ptr(), data.as_mut_ptr().cast::<u8>());
     // SAFETY: the lengths are equal (checked above), the regions cannot overlap (one is borrowed
     // mutably), and the bytes are valid `T` values because they come from `as_bytes::<T>`.
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.as_mut_ptr().cast::<u8>(), bytes.len())
-    }
+    with_row_len!(bytes.len(), |len| unsafe {
+        std::ptr::copy_nonoverlapping(from, to, len)
+    })
 }
+
+/// Copies one row of bytes (`from` and `to` of equal length).
+#[inline(always)]
+pub(crate) fn copy_row(to: &mut [u8], from: &[u8]) {
+    with_row_len!(from.len(), |len| to[..len].copy_from_slice(&from[..len]))
+}
+
+/// Runs `$copy` with `$len` as a constant for the common row sizes. Scattered writes copy rows
+/// one at a time; a copy of constant length is a few moves, one of variable length a call to
+/// `memcpy` per row.
+macro_rules! with_row_len {
+    ($len:expr, |$n:ident| $copy:expr) => {
+        match $len {
+            4 => {
+                let $n = 4;
+                $copy
+            }
+            8 => {
+                let $n = 8;
+                $copy
+            }
+            12 => {
+                let $n = 12;
+                $copy
+            }
+            16 => {
+                let $n = 16;
+                $copy
+            }
+            24 => {
+                let $n = 24;
+                $copy
+            }
+            32 => {
+                let $n = 32;
+                $copy
+            }
+            $n => $copy,
+        }
+    };
+}
+use with_row_len;

@@ -449,8 +449,10 @@ impl<'f> Group<'f, Write> {
     ///   goes to global row `global_rows[i]`, in any order and with any gaps; the global length
     ///   is the largest index over all ranks plus one. The rows are exchanged between ranks in
     ///   rounds of at most 16 MiB per rank (environment variable `BAMBOOST_SCATTER_ROUND_BYTES`),
-    ///   so that each round is one collective write of a contiguous stretch and memory stays
-    ///   bounded. Rows no rank gives hold [`Element::FILL`]: NaN for floats, 0 for integers,
+    ///   so that in each round every rank writes one contiguous stretch and memory stays
+    ///   bounded. These writes use independent transfer whatever the file's
+    ///   [`Transfer`](super::Transfer) mode: each rank's stretch is already contiguous, and a
+    ///   collective write would only funnel it through MPI-IO's aggregators. Rows no rank gives hold [`Element::FILL`]: NaN for floats, 0 for integers,
     ///   `false` for bools. The new rows replace an existing dataset only once every rank has
     ///   written them, so a failed write leaves it as it was.
     ///
