@@ -64,31 +64,14 @@ pub(crate) fn copy_row(to: &mut [u8], from: &[u8]) {
 /// `memcpy` per row.
 macro_rules! with_row_len {
     ($len:expr, |$n:ident| $copy:expr) => {
+        with_row_len!(@ $len, $n, $copy, 4 8 12 16 24 32)
+    };
+    (@ $len:expr, $n:ident, $copy:expr, $($constant:literal)*) => {
         match $len {
-            4 => {
-                let $n = 4;
+            $($constant => {
+                let $n = $constant;
                 $copy
-            }
-            8 => {
-                let $n = 8;
-                $copy
-            }
-            12 => {
-                let $n = 12;
-                $copy
-            }
-            16 => {
-                let $n = 16;
-                $copy
-            }
-            24 => {
-                let $n = 24;
-                $copy
-            }
-            32 => {
-                let $n = 32;
-                $copy
-            }
+            })*
             $n => $copy,
         }
     };
