@@ -479,12 +479,6 @@ fn time_run(mut command: Command, what: &str) -> Res<f64> {
     Ok(secs)
 }
 
-struct Row {
-    metric: &'static str,
-    rust: Option<Stats>,
-    python: Option<Stats>,
-}
-
 fn main() -> Res<()> {
     // `cargo bench` passes `--bench`; nothing else is understood.
     let s = Settings::from_env();
@@ -601,77 +595,62 @@ fn main() -> Res<()> {
 
     let py = |key: &str| python.as_ref().and_then(|p| Stats::of(&seconds(p, key)));
     let r = |v: &[f64]| Stats::of(v);
+    // (metric, Rust, Python)
     let rows = [
-        Row {
-            metric: "cold: open + scan + sync",
-            rust: r(&rust.cold_total),
-            python: py("cold_total"),
-        },
-        Row {
-            metric: "cold: sync alone",
-            rust: r(&rust.cold_sync),
-            python: py("cold_sync"),
-        },
-        Row {
-            metric: "cold: open + scan",
-            rust: r(&rust.cold_scan),
-            python: py("cold_scan"),
-        },
-        Row {
-            metric: "warm reopen: open + sync, nothing changed",
-            rust: r(&rust.warm),
-            python: py("warm"),
-        },
-        Row {
-            metric: "all simulations (Rust query / Python coll.df)",
-            rust: r(&rust.all),
-            python: py("df"),
-        },
-        Row {
-            metric: "filter n > 50 (query / coll.filter(...).df)",
-            rust: r(&rust.filter),
-            python: py("filter_df"),
-        },
-        Row {
-            metric: "filter n > 50 and solver == cg",
-            rust: r(&rust.filter2),
-            python: py("filter2_df"),
-        },
-        Row {
-            metric: "filter n > 50 (query / .all_simulation_names())",
-            rust: r(&rust.filter),
-            python: py("filter_names"),
-        },
-        Row {
-            metric: "filter n > 50, by name (Rust only)",
-            rust: r(&rust.by_name),
-            python: None,
-        },
-        Row {
-            metric: "filter n > 95, 4 % match (Rust only)",
-            rust: r(&rust.selective),
-            python: None,
-        },
-        Row {
-            metric: "count n > 50 (Rust only)",
-            rust: r(&rust.count),
-            python: None,
-        },
-        Row {
-            metric: "`bamboost list <UID>`, whole process",
-            rust: r(&cli_rust[0]),
-            python: r(&cli_python[0]),
-        },
-        Row {
-            metric: "`bamboost list <UID> -n 10`, whole process",
-            rust: r(&cli_rust[1]),
-            python: r(&cli_python[1]),
-        },
-        Row {
-            metric: "`bamboost --version` (Rust only: process start)",
-            rust: r(&cli_rust[2]),
-            python: None,
-        },
+        (
+            "cold: open + scan + sync",
+            r(&rust.cold_total),
+            py("cold_total"),
+        ),
+        ("cold: sync alone", r(&rust.cold_sync), py("cold_sync")),
+        ("cold: open + scan", r(&rust.cold_scan), py("cold_scan")),
+        (
+            "warm reopen: open + sync, nothing changed",
+            r(&rust.warm),
+            py("warm"),
+        ),
+        (
+            "all simulations (Rust query / Python coll.df)",
+            r(&rust.all),
+            py("df"),
+        ),
+        (
+            "filter n > 50 (query / coll.filter(...).df)",
+            r(&rust.filter),
+            py("filter_df"),
+        ),
+        (
+            "filter n > 50 and solver == cg",
+            r(&rust.filter2),
+            py("filter2_df"),
+        ),
+        (
+            "filter n > 50 (query / .all_simulation_names())",
+            r(&rust.filter),
+            py("filter_names"),
+        ),
+        ("filter n > 50, by name (Rust only)", r(&rust.by_name), None),
+        (
+            "filter n > 95, 4 % match (Rust only)",
+            r(&rust.selective),
+            None,
+        ),
+        ("count n > 50 (Rust only)", r(&rust.count), None),
+        (
+            "`bamboost list <UID>`, whole process",
+            r(&cli_rust[0]),
+            r(&cli_python[0]),
+        ),
+        (
+            "`bamboost list <UID> -n 10`, whole process",
+            r(&cli_rust[1]),
+            r(&cli_python[1]),
+        ),
+        (
+            "`bamboost --version` (Rust only: process start)",
+            r(&cli_rust[2]),
+            None,
+        ),
     ];
 
     println!();
@@ -700,16 +679,16 @@ fn main() -> Res<()> {
     println!();
     println!("| metric | Rust | Python | Python / Rust |");
     println!("|---|---:|---:|---:|");
-    for row in &rows {
-        let ratio = match (row.rust, row.python) {
+    for (metric, rust, python) in rows {
+        let ratio = match (rust, python) {
             (Some(a), Some(b)) => format!("{:.1}×", b.median / a.median),
             _ => "—".to_owned(),
         };
         println!(
             "| {} | {} | {} | {} |",
-            row.metric,
-            cell(row.rust),
-            cell(row.python),
+            metric,
+            cell(rust),
+            cell(python),
             ratio
         );
     }

@@ -40,6 +40,24 @@ pub(crate) fn as_bytes<T: Element>(data: &[T]) -> &[u8] {
     unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), std::mem::size_of_val(data)) }
 }
 
+/// Runs `$copy` with `$len` as a constant for the common row sizes. Scattered writes copy rows
+/// one at a time; a copy of constant length is a few moves, one of variable length a call to
+/// `memcpy` per row.
+macro_rules! with_row_len {
+    ($len:expr, |$n:ident| $copy:expr) => {
+        with_row_len!(@ $len, $n, $copy, 4 8 12 16 24 32)
+    };
+    (@ $len:expr, $n:ident, $copy:expr, $($constant:literal)*) => {
+        match $len {
+            $($constant => {
+                let $n = $constant;
+                $copy
+            })*
+            $n => $copy,
+        }
+    };
+}
+
 /// Overwrites `data` with `bytes`, which must hold valid values of `T` (produced by
 /// [`as_bytes`] of the same type).
 #[inline(always)]
@@ -58,22 +76,3 @@ pub(crate) fn copy_from_bytes<T: Element>(data: &mut [T], bytes: &[u8]) {
 pub(crate) fn copy_row(to: &mut [u8], from: &[u8]) {
     with_row_len!(from.len(), |len| to[..len].copy_from_slice(&from[..len]))
 }
-
-/// Runs `$copy` with `$len` as a constant for the common row sizes. Scattered writes copy rows
-/// one at a time; a copy of constant length is a few moves, one of variable length a call to
-/// `memcpy` per row.
-macro_rules! with_row_len {
-    ($len:expr, |$n:ident| $copy:expr) => {
-        with_row_len!(@ $len, $n, $copy, 4 8 12 16 24 32)
-    };
-    (@ $len:expr, $n:ident, $copy:expr, $($constant:literal)*) => {
-        match $len {
-            $($constant => {
-                let $n = $constant;
-                $copy
-            })*
-            $n => $copy,
-        }
-    };
-}
-use with_row_len;
