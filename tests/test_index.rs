@@ -355,8 +355,7 @@ fn damaged_and_locked_simulations_are_reported_and_the_rest_indexed() -> TestRes
     Ok(())
 }
 
-/// Large results read the parameters in one pass over the id range, small ones one
-/// simulation at a time: both give the records the files hold.
+/// Queries give the records the files hold, whole or streamed, and as flattened rows.
 #[test]
 fn query_records_equal_the_files_for_small_and_large_results() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -404,6 +403,27 @@ fn query_records_equal_the_files_for_small_and_large_results() -> TestResult {
         let count = index.for_each_record(uid, &query, |r| streamed.push(r))?;
         assert_eq!(count, streamed.len());
         assert_eq!(streamed, from_index, "{filter:?}");
+        // Rows give the same simulations, their parameters flattened.
+        let mut rows = Vec::new();
+        let count = index.for_each_row(uid, &query, |row| {
+            let mut parameters = row.parameters().to_vec();
+            parameters.sort_by(|a, b| a.0.cmp(&b.0));
+            rows.push((
+                row.name().to_owned(),
+                row.status().clone(),
+                row.created_at(),
+                parameters,
+            ));
+        })?;
+        assert_eq!(count, from_index.len());
+        let expected: Vec<_> = from_index
+            .iter()
+            .map(|r| {
+                let flat = r.parameters.flatten().into_iter().collect::<Vec<_>>();
+                (r.name.clone(), r.status.clone(), r.created_at, flat)
+            })
+            .collect();
+        assert_eq!(rows, expected, "{filter:?}");
     }
     // The callback cannot use the index it is called from: an error, not a deadlock.
     let mut inner = Vec::new();

@@ -2,7 +2,7 @@
 //! and configuration) on real collections.
 
 use bamboost::collection::{Collection, NewSimulation};
-use bamboost::simulation::Parameters;
+use bamboost::simulation::{Parameters, Status, StatusInfo};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -89,16 +89,23 @@ fn list_of_simulations_with_sync_filter_sort_and_one_simulation() -> TestResult 
     let h = home.path();
     let collection = Collection::open(h.join("runs"))?;
     for n in [10_i64, 20, 30, 40] {
-        collection.add(
+        let writer = collection.add(
             NewSimulation::new()
                 .name(&format!("n{n}"))
                 .parameters(
                     Parameters::new()
                         .with("n", n)
-                        .with("solver", if n < 25 { "cg" } else { "gmres" }),
+                        .with("solver", if n < 25 { "cg" } else { "gmres" })
+                        .with("mesh", Parameters::new().with("size", n as f64 / 4.0)),
                 )
                 .tags(if n == 40 { vec!["big"] } else { vec![] }),
         )?;
+        if n == 30 {
+            writer.set_status(StatusInfo {
+                status: Status::Failed,
+                message: Some("diverged".into()),
+            })?;
+        }
     }
     let uid = collection.uid().as_str().to_owned();
     let names = |v: &Value| -> Vec<String> {
@@ -148,6 +155,44 @@ fn list_of_simulations_with_sync_filter_sort_and_one_simulation() -> TestResult 
         "{table}"
     );
     assert_eq!(table.lines().count(), 2 + 4);
+    // Every cell as the JSON listing has it: columns split at the header's positions.
+    let starts: Vec<usize> = header
+        .char_indices()
+        .filter(|&(i, c)| c != ' ' && (i == 0 || header.as_bytes()[i - 1] == b' '))
+        .map(|(i, _)| i)
+        .collect();
+    let cells = |line: &str| -> Vec<String> {
+        (0..starts.len())
+            .map(|c| {
+                let end = starts.get(c + 1).map_or(line.len(), |&e| e.min(line.len()));
+                line.get(starts[c].min(end)..end)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        cells(header),
+        ["name", "status", "created_at", "mesh.size", "n", "solver"]
+    );
+    for (line, record) in table.lines().skip(2).zip(all.as_array().ok_or("rows")?) {
+        let created = record["created_at"].as_str().ok_or("created_at")?;
+        let p = &record["parameters"];
+        let expected = [
+            record["name"].as_str().unwrap_or_default().to_owned(),
+            if record["name"] == "n30" {
+                "failed [diverged]".to_owned()
+            } else {
+                "initialized".to_owned()
+            },
+            created.replacen('T', " ", 1)[..19].to_owned(),
+            format!("{:?}", p["mesh"]["size"].as_f64().unwrap_or_default()),
+            p["n"].to_string(),
+            p["solver"].as_str().unwrap_or_default().to_owned(),
+        ];
+        assert_eq!(cells(line), expected, "{table}");
+    }
     let one = json(h, &["ls", &uid, "n20", "--json"]);
     assert_eq!(one["parameters"]["solver"], "cg");
     assert_eq!(one["series"]["steps"], 0);

@@ -594,40 +594,67 @@ fn print_collections(entries: &[CollectionEntry], as_json: bool) -> Result<()> {
 }
 
 /// The simulations as a table: name, status, creation time, then a column per flattened
-/// parameter key (`mesh.size`), sorted. Records are formatted as they are read.
+/// parameter key (`mesh.size`), sorted. Rows are formatted as they are read.
 fn print_records(index: &Index, key: &str, query: &Query) -> Result<()> {
     let mut table = Table::new(&["name", "status", "created_at"]);
-    let mut path = String::new();
-    index.for_each_record(key, query, |record| {
-        table.cell(0, &record.name);
-        table.cell(1, &record.status);
-        if let Some(t) = record.created_at {
-            // As `t.format("%Y-%m-%d %H:%M:%S")`, without parsing the format for every row.
-            let (d, h) = (t.date(), t.time());
-            table.cell(
-                2,
-                format_args!(
-                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-                    d.year(),
-                    d.month(),
-                    d.day(),
-                    h.hour(),
-                    h.minute(),
-                    h.second()
-                ),
-            );
+    // The column of each row's n-th parameter: simulations of a collection mostly share keys.
+    let mut columns: Vec<usize> = Vec::new();
+    index.for_each_row(key, query, |row| {
+        table.cell_str(0, row.name());
+        match &row.status().message {
+            None => table.cell_str(1, row.status().status.as_str()),
+            Some(_) => table.cell(1, row.status()),
         }
-        for_each_leaf(&record.parameters, &mut path, &mut |key, value| {
-            let column = table.column(key);
+        if let Some(t) = row.created_at() {
+            table.cell_with(2, |text| push_datetime(text, &t));
+        }
+        for (n, (key, value)) in row.parameters().iter().enumerate() {
+            let column = match columns.get(n) {
+                Some(&c) if table.names[c] == *key => c,
+                _ => {
+                    let c = table.column(key);
+                    columns.truncate(n);
+                    columns.push(c);
+                    c
+                }
+            };
             match value {
+                Parameter::Value(AttrValue::Str(v)) => table.cell_str(column, v),
                 Parameter::Value(v) => table.cell(column, v),
                 Parameter::Array(a) => table.cell(column, AttrValue::Array(a.clone())),
                 Parameter::Map(_) => {}
             }
-        });
+        }
         table.end_row();
     })?;
     table.print()
+}
+
+/// Appends `t` as `t.format("%Y-%m-%d %H:%M:%S")` does, without parsing a format string for
+/// every row.
+fn push_datetime(out: &mut String, t: &chrono::NaiveDateTime) {
+    let (d, h) = (t.date(), t.time());
+    if !(0..=9999).contains(&d.year()) {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S"));
+        return;
+    }
+    let digits = |out: &mut String, value: u32, width: u32| {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+        }
+    };
+    digits(out, d.year() as u32, 4);
+    for (separator, value) in [
+        ('-', d.month()),
+        ('-', d.day()),
+        (' ', h.hour()),
+        (':', h.minute()),
+        (':', h.second()),
+    ] {
+        out.push(separator);
+        digits(out, value, 2);
+    }
 }
 
 /// Calls `f` with the dotted key and the value of every parameter that is not a map; `path` is
@@ -719,11 +746,25 @@ impl Table {
         self.names.len() - 1
     }
 
-    /// Sets a cell of the current row (cut to [`CELL_WIDTH`] characters).
+    /// Sets a cell of the current row to `value` as displayed (cut to [`CELL_WIDTH`]
+    /// characters).
     fn cell(&mut self, column: usize, value: impl std::fmt::Display) {
-        let start = self.text.len();
         // Writing to a String cannot fail.
-        let _ = write!(self.text, "{value}");
+        self.cell_with(column, |text| {
+            let _ = write!(text, "{value}");
+        });
+    }
+
+    /// [`Table::cell`] for text, without the formatting machinery.
+    fn cell_str(&mut self, column: usize, value: &str) {
+        self.cell_with(column, |text| text.push_str(value));
+    }
+
+    /// Sets a cell of the current row to what `write` appends to the table's text (cut to
+    /// [`CELL_WIDTH`] characters).
+    fn cell_with(&mut self, column: usize, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
         // Never more characters than bytes: most cells need no counting.
         if self.text.len() - start > CELL_WIDTH {
             let mut chars = self.text[start..].char_indices();

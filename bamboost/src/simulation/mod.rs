@@ -140,14 +140,21 @@ impl StatusInfo {
         } else {
             None
         };
-        let status = match word.to_lowercase().as_str() {
-            "initialized" => Some(Status::Initialized),
-            "started" => Some(Status::Started),
-            "finished" => Some(Status::Finished),
-            "failed" => Some(Status::Failed),
-            "unknown" => Some(Status::Unknown),
-            _ => None,
+        // Python lower-cases the word; an ASCII word (the usual case) needs no new string.
+        let lower = if word.is_ascii() {
+            std::borrow::Cow::Borrowed(word)
+        } else {
+            std::borrow::Cow::Owned(word.to_lowercase())
         };
+        let status = [
+            Status::Initialized,
+            Status::Started,
+            Status::Finished,
+            Status::Failed,
+            Status::Unknown,
+        ]
+        .into_iter()
+        .find(|s| lower.eq_ignore_ascii_case(s.as_str()));
         match (status, message) {
             (Some(status), Some(message)) if !word.is_empty() => StatusInfo { status, message },
             _ => StatusInfo {

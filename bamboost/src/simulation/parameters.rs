@@ -385,6 +385,16 @@ impl<K: Into<String>, V: Into<Parameter>> FromIterator<(K, V)> for Parameters {
     }
 }
 
+/// The entries by key, sorted.
+impl IntoIterator for Parameters {
+    type Item = (String, Parameter);
+    type IntoIter = std::collections::btree_map::IntoIter<String, Parameter>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 fn invalid(key: &str, reason: &str) -> Error {
     Error::InvalidParameter {
         key: key.to_owned(),
