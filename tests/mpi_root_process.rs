@@ -96,6 +96,13 @@ impl Ledger {
             .collect()
     }
 
+    /// Rows of numbers travel as raw memory too (a named length included).
+    fn points(&self, n: usize) -> Vec<[f64; DIM]> {
+        (0..n)
+            .map(|i| [i as f64, -(i as f64), self.world_rank as f64])
+            .collect()
+    }
+
     fn bytes(&self, n: usize) -> std::vec::Vec<u8> {
         (0..n).map(|i| (i % 251) as u8).collect()
     }
@@ -123,6 +130,9 @@ impl Ledger {
         &self.entries
     }
 }
+
+/// The length of a point.
+const DIM: usize = 3;
 
 fn main() {
     let mut t = Checks::new("mpi_root_process");
@@ -154,12 +164,18 @@ fn main() {
         "vectors of numbers, small and large, equal rank 0's everywhere",
         |c| {
             let ledger = Ledger::new(c.clone());
-            for n in [0, 3, 20, 21, 100_000] {
+            for n in [0, 3, 6, 7, 20, 21, 100_000] {
                 let samples = ledger.samples(n);
                 ensure_eq!(samples, (0..n).map(|i| i as f64 * 0.5).collect::<Vec<_>>());
                 ensure_eq!(
                     ledger.bytes(n),
                     (0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>()
+                );
+                ensure_eq!(
+                    ledger.points(n),
+                    (0..n)
+                        .map(|i| [i as f64, -(i as f64), 0.0])
+                        .collect::<Vec<_>>()
                 );
             }
             Ok(())

@@ -101,7 +101,19 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
         };
         let on_root = match &f.sig.output {
             ReturnType::Type(_, ty) if let Some(element) = number_vector_element(ty) => {
-                quote_spanned!(ret_span=> #private::on_root_numbers::<#element>)
+                match element {
+                    Element::Number(number) => {
+                        quote_spanned!(ret_span=> #private::on_root_numbers::<#number>)
+                    }
+                    Element::Row(number, len) => {
+                        // A generic argument needs braces around anything but a literal or path.
+                        let len = match len {
+                            syn::Expr::Lit(_) | syn::Expr::Path(_) => quote!(#len),
+                            other => quote!({ #other }),
+                        };
+                        quote_spanned!(ret_span=> #private::on_root_number_rows::<#number, #len>)
+                    }
+                }
             }
             ReturnType::Type(_, ty) if is_string(ty) => {
                 quote_spanned!(ret_span=> #private::on_root_text)
@@ -150,14 +162,19 @@ fn is_string(ty: &syn::Type) -> bool {
         )
 }
 
-/// The element type of a return type spelled `Vec<T>` (or `std::vec::Vec<T>`,
-/// `alloc::vec::Vec<T>`) with `T` a primitive number: such vectors are broadcast as raw memory
-/// instead of being encoded element by element. Other spellings (aliases) take the general path,
-/// which gives the same result, only slower.
-fn number_vector_element(ty: &syn::Type) -> Option<&syn::Type> {
-    const NUMBERS: [&str; 10] = [
-        "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64",
-    ];
+/// The element of a vector broadcast as raw memory.
+enum Element<'a> {
+    /// A primitive number.
+    Number(&'a syn::Type),
+    /// An array of primitive numbers, with its length.
+    Row(&'a syn::Type, &'a syn::Expr),
+}
+
+/// The element of a return type spelled `Vec<T>` (or `std::vec::Vec<T>`, `alloc::vec::Vec<T>`)
+/// with `T` a primitive number or an array of them (`[f64; 3]`): such vectors are broadcast as
+/// raw memory instead of being encoded element by element. Other spellings (aliases) take the
+/// general path, which gives the same result, only slower.
+fn number_vector_element(ty: &syn::Type) -> Option<Element<'_>> {
     let syn::Type::Path(path) = ty else {
         return None;
     };
@@ -171,13 +188,31 @@ fn number_vector_element(ty: &syn::Type) -> Option<&syn::Type> {
     let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
         return None;
     };
-    let [syn::GenericArgument::Type(element @ syn::Type::Path(element_path))] =
-        &args.args.iter().collect::<Vec<_>>()[..]
-    else {
+    let [syn::GenericArgument::Type(element)] = &args.args.iter().collect::<Vec<_>>()[..] else {
         return None;
     };
-    let ident = element_path.path.get_ident()?.to_string();
-    NUMBERS.contains(&ident.as_str()).then_some(element)
+    match element {
+        syn::Type::Array(array) if is_number(&array.elem) => {
+            Some(Element::Row(&array.elem, &array.len))
+        }
+        number if is_number(number) => Some(Element::Number(number)),
+        _ => None,
+    }
+}
+
+/// Whether `ty` is spelled as a primitive number type.
+fn is_number(ty: &syn::Type) -> bool {
+    const NUMBERS: [&str; 10] = [
+        "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64",
+    ];
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path
+            .path
+            .get_ident()
+            .is_some_and(|ident| NUMBERS.contains(&ident.to_string().as_str()))
 }
 
 /// A warning (stable Rust has no proc-macro warnings, so it uses a deprecated item, as
@@ -222,6 +257,8 @@ mod tests {
                     fn consume(self) -> u8 { 1 }
                     fn boxed(self: Box<Self>) -> u8 { 2 }
                     fn field(&self) -> Vec<f64> { vec![] }
+                    fn points(&self) -> Vec<[f32; 3]> { vec![] }
+                    fn pairs(&self) -> Vec<[u8; 2 * LEN]> { vec![] }
                     fn names(&self) -> Vec<String> { vec![] }
                     fn title(&self) -> String { String::new() }
                     fn label(&self) -> std::string::String { String::new() }
@@ -289,6 +326,28 @@ mod tests {
                             ::core::any::type_name::<Self>(),
                             "field",
                             move || -> Vec<f64> { vec![] },
+                        )
+                    }
+                    fn points(&self) -> Vec<[f32; 3]> {
+                        ::bamboost::__private::on_root_number_rows::<
+                            f32,
+                            3,
+                        >(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "points",
+                            move || -> Vec<[f32; 3]> { vec![] },
+                        )
+                    }
+                    fn pairs(&self) -> Vec<[u8; 2 * LEN]> {
+                        ::bamboost::__private::on_root_number_rows::<
+                            u8,
+                            { 2 * LEN },
+                        >(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "pairs",
+                            move || -> Vec<[u8; 2 * LEN]> { vec![] },
                         )
                     }
                     fn names(&self) -> Vec<String> {

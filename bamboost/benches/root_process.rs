@@ -4,9 +4,9 @@
 //! (so the clone is part of the method's cost). The payloads cover both ways a return value
 //! travels:
 //!
-//! - `Vec` of plain numbers (`Vec<u8>`, `Vec<f64>`) and `String`: the value's own bytes are
-//!   broadcast (inside the frame when small);
-//! - any other serde type (`Vec<[f64; 2]>`): encoded with bincode, broadcast, decoded.
+//! - `Vec` of plain numbers or arrays of them (`Vec<u8>`, `Vec<f64>`, `Vec<[f64; 2]>`) and
+//!   `String`: the value's own bytes are broadcast (inside the frame when small);
+//! - any other serde type (`Vec<(f64, f64)>`): encoded with bincode, broadcast, decoded.
 //!
 //! The baseline ("bare") sends the value's bytes by hand: rank 0 holds them in a buffer it
 //! keeps, and every rank calls rsmpi's `broadcast_into` once on a buffer of that known length
@@ -44,7 +44,8 @@ struct Source {
     text: String,
     field: Vec<f64>,
     raw: Vec<u8>,
-    pairs: Vec<[f64; 2]>,
+    points: Vec<[f64; 2]>,
+    pairs: Vec<(f64, f64)>,
 }
 
 impl HasComm for Source {
@@ -71,7 +72,11 @@ impl Source {
         self.raw.clone()
     }
 
-    fn pairs(&self) -> Vec<[f64; 2]> {
+    fn points(&self) -> Vec<[f64; 2]> {
+        self.points.clone()
+    }
+
+    fn pairs(&self) -> Vec<(f64, f64)> {
         self.pairs.clone()
     }
 }
@@ -192,12 +197,14 @@ fn main() {
         raw: (0..1_048_576u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
             .collect(),
-        pairs: (0..65_536).map(|i| [f64::from(i), -f64::from(i)]).collect(),
+        points: (0..65_536).map(|i| [f64::from(i), -f64::from(i)]).collect(),
+        pairs: (0..65_536).map(|i| (f64::from(i), -f64::from(i))).collect(),
     };
     // Every rank must get rank 0's values.
     assert!(
         source.small() == source.small
             && source.field() == source.field
+            && source.points() == source.points
             && source.pairs() == source.pairs
     );
 
@@ -228,8 +235,14 @@ fn main() {
         ),
         row(
             world,
-            "1 MiB `Vec<[f64; 2]>` (encoded)",
-            &bytes_of(&source.pairs),
+            "1 MiB `Vec<[f64; 2]>` (raw memory)",
+            &bytes_of(&source.points),
+            &mut || drop(black_box(source.points())),
+        ),
+        row(
+            world,
+            "1 MiB `Vec<(f64, f64)>` (encoded; bare: the same 1 MiB)",
+            &bytes_of(&source.points),
             &mut || drop(black_box(source.pairs())),
         ),
     ];

@@ -33,6 +33,18 @@ pub fn on_root_numbers<T: Scalar>(
     crate::mpi::root::run::<Vec<T>, Numbers>(comm, Label { type_name, method }, body)
 }
 
+/// **Not a stable API.** As [`on_root_numbers`], for methods returning a `Vec` of arrays of
+/// plain numbers (`Vec<[f64; 3]>`).
+#[inline]
+pub fn on_root_number_rows<T: Scalar, const N: usize>(
+    comm: &Comm,
+    type_name: &'static str,
+    method: &'static str,
+    body: impl FnOnce() -> Vec<[T; N]>,
+) -> Vec<[T; N]> {
+    crate::mpi::root::run::<Vec<[T; N]>, Numbers>(comm, Label { type_name, method }, body)
+}
+
 /// **Not a stable API.** As [`on_root`], for methods whose return type is spelled `String`: the
 /// standard `String`'s bytes are broadcast as they are instead of being encoded (a user's own
 /// type named `String` is encoded as by [`on_root`]).

@@ -89,6 +89,38 @@ impl<T: Scalar> Transport<Vec<T>> for Numbers {
     }
 }
 
+/// Rows of plain numbers (`[f64; 3]` points): as a vector of their numbers.
+impl<T: Scalar, const N: usize> Transport<Vec<[T; N]>> for Numbers {
+    fn frame(value: &Vec<[T; N]>, out: &mut Vec<u8>) -> Result<()> {
+        message::put_len(out, value.len());
+        let bytes = scalar::as_bytes(value.as_flattened());
+        if bytes.len() <= INLINE_NUMBERS {
+            out.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+
+    fn send_rest(comm: &Comm, value: &mut Vec<[T; N]>) {
+        let numbers = value.as_flattened_mut();
+        if std::mem::size_of_val(numbers) > INLINE_NUMBERS {
+            // The root is valid, so this cannot fail.
+            comm.bcast_into(numbers, 0).ok();
+        }
+    }
+
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<[T; N]>> {
+        let (len, used) = message::take_len(payload)?;
+        let mut value = vec![[scalar::zero::<T>(); N]; len];
+        let numbers = value.as_flattened_mut();
+        if std::mem::size_of_val(numbers) <= INLINE_NUMBERS {
+            scalar::copy_from_bytes(numbers, &payload[used..])?;
+        } else {
+            comm.bcast_into(numbers, 0)?;
+        }
+        Ok(value)
+    }
+}
+
 /// A string: as [`Numbers`] for its UTF-8 bytes (no encoding; checked as UTF-8 on receipt).
 pub(crate) struct Text;
 
