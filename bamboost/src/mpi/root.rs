@@ -61,21 +61,30 @@ pub(crate) struct Numbers;
 /// Vectors up to this many bytes travel inside the frame, in the broadcast's short header.
 const INLINE_NUMBERS: usize = 160;
 
+/// Frames `len` (elements of a vector) and, when small, the vector's `bytes`.
+fn frame_numbers(len: usize, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    message::put_len(out, len);
+    if bytes.len() <= INLINE_NUMBERS {
+        out.extend_from_slice(bytes);
+    }
+    Ok(())
+}
+
+/// Broadcasts `numbers` from rank 0 unless the frame carried them.
+fn send_numbers<T: Scalar>(comm: &Comm, numbers: &mut [T]) {
+    if std::mem::size_of_val(numbers) > INLINE_NUMBERS {
+        // The root is valid, so this cannot fail.
+        comm.bcast_into(numbers, 0).ok();
+    }
+}
+
 impl<T: Scalar> Transport<Vec<T>> for Numbers {
     fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
-        message::put_len(out, value.len());
-        let bytes = scalar::as_bytes(value);
-        if bytes.len() <= INLINE_NUMBERS {
-            out.extend_from_slice(bytes);
-        }
-        Ok(())
+        frame_numbers(value.len(), scalar::as_bytes(value), out)
     }
 
     fn send_rest(comm: &Comm, value: &mut Vec<T>) {
-        if std::mem::size_of_val(value.as_slice()) > INLINE_NUMBERS {
-            // The root is valid, so this cannot fail.
-            comm.bcast_into(value, 0).ok();
-        }
+        send_numbers(comm, value);
     }
 
     fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<T>> {
@@ -92,20 +101,11 @@ impl<T: Scalar> Transport<Vec<T>> for Numbers {
 /// Rows of plain numbers (`[f64; 3]` points): as a vector of their numbers.
 impl<T: Scalar, const N: usize> Transport<Vec<[T; N]>> for Numbers {
     fn frame(value: &Vec<[T; N]>, out: &mut Vec<u8>) -> Result<()> {
-        message::put_len(out, value.len());
-        let bytes = scalar::as_bytes(value.as_flattened());
-        if bytes.len() <= INLINE_NUMBERS {
-            out.extend_from_slice(bytes);
-        }
-        Ok(())
+        frame_numbers(value.len(), scalar::as_bytes(value.as_flattened()), out)
     }
 
     fn send_rest(comm: &Comm, value: &mut Vec<[T; N]>) {
-        let numbers = value.as_flattened_mut();
-        if std::mem::size_of_val(numbers) > INLINE_NUMBERS {
-            // The root is valid, so this cannot fail.
-            comm.bcast_into(numbers, 0).ok();
-        }
+        send_numbers(comm, value.as_flattened_mut());
     }
 
     fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<[T; N]>> {
@@ -126,11 +126,7 @@ pub(crate) struct Text;
 
 impl Transport<String> for Text {
     fn frame(value: &String, out: &mut Vec<u8>) -> Result<()> {
-        message::put_len(out, value.len());
-        if value.len() <= INLINE_NUMBERS {
-            out.extend_from_slice(value.as_bytes());
-        }
-        Ok(())
+        frame_numbers(value.len(), value.as_bytes(), out)
     }
 
     fn send_rest(comm: &Comm, value: &mut String) {
