@@ -437,6 +437,18 @@ fn query_records_equal_the_files_for_small_and_large_results() -> TestResult {
         assert!(err.to_string().contains("for_each_record"), "{err}");
     }
     assert_eq!(index.count(uid, None)?, 100, "usable again afterwards");
+    // A panicking callback stops the reading (done on a helper thread) and leaves the index
+    // usable; the panic reaches the caller.
+    let mut seen = 0;
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        index.for_each_row(uid, &Query::new().sort("name", true), |row| {
+            seen += 1;
+            assert_ne!(row.name(), "s010", "stop here");
+        })
+    }));
+    assert!(stopped.is_err());
+    assert_eq!(seen, 11);
+    assert_eq!(index.count(uid, None)?, 100, "usable after a panic");
     Ok(())
 }
 

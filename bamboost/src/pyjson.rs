@@ -86,13 +86,98 @@ pub(crate) fn is_positional(f: f64) -> bool {
 /// digits, which are Python's, with `.0` on whole numbers.
 pub(crate) fn write_positional(out: &mut impl std::fmt::Write, f: f64) -> std::fmt::Result {
     if f.fract() != 0.0 {
-        write!(out, "{f}")
+        match short_decimal(f) {
+            Some((m, k)) => write_decimal(out, f.is_sign_negative(), m, k),
+            None => write!(out, "{f}"),
+        }
     } else if f == 0.0 && f.is_sign_negative() {
         out.write_str("-0.0")
     } else {
         // Exact: a whole number below 1e16 fits an i64 (and `{f:.1}` is much slower).
-        write!(out, "{}.0", f as i64)
+        write_decimal(out, f < 0.0, f.abs() as u64 * 10, 1)
     }
+}
+
+/// The shortest decimal `m / 10^k` (`k ≥ 1`, at most 9 significant digits) that reads back as
+/// `|f|`, if exactly one of that length does; `None` sends the caller to the general (slower)
+/// shortest-digits formatting. For `f` with a fractional part below 1e16.
+///
+/// `m / 10^k` reads back as `|f|` exactly when the division in doubles gives `|f|`: both are
+/// exact doubles and division rounds correctly, as reading a decimal does. The integers that
+/// can read back as `|f|` lie within one of the rounded `|f| · 10^k` (the product is exact to
+/// 1/16 below 2^50): if none of the three does, no decimal with `k` places does.
+fn short_decimal(f: f64) -> Option<(u64, u32)> {
+    let a = f.abs();
+    let mut scale = 1.0;
+    for k in 1..=13 {
+        scale *= 10.0;
+        let m = (a * scale).round();
+        if m >= 1e9 {
+            return None;
+        }
+        let reads_back = |m: f64| m >= 0.0 && m / scale == a;
+        match (reads_back(m - 1.0), reads_back(m), reads_back(m + 1.0)) {
+            (false, false, false) => continue,
+            (false, true, false) => return Some((m as u64, k)),
+            // Two candidates: which one Python picks needs the exact arithmetic.
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Writes `-m / 10^k` (or `m / 10^k`) with `k` places (no point for `k = 0`): what `write!`
+/// gives for an integer, without the formatting machinery.
+pub(crate) fn write_decimal(
+    out: &mut impl std::fmt::Write,
+    negative: bool,
+    m: u64,
+    k: u32,
+) -> std::fmt::Result {
+    let mut digits = [0u8; 24];
+    let mut at = digits.len();
+    let mut rest = m;
+    for place in 0.. {
+        if place == k && k > 0 {
+            at -= 1;
+            digits[at] = b'.';
+        }
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 && place >= k {
+            break;
+        }
+    }
+    if negative {
+        at -= 1;
+        digits[at] = b'-';
+    }
+    // Only ASCII digits, a point and a sign were written.
+    out.write_str(std::str::from_utf8(&digits[at..]).unwrap_or_default())
+}
+
+/// `text` (`-?digits.digits`, no exponent) by Clinger's fast path: up to 15 digits make an exact
+/// integer, and one division by an exact power of ten rounds once, as reading a decimal does.
+/// `None` for anything longer or other.
+fn exact_decimal(text: &str) -> Option<f64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.')?;
+    if whole.len() + fraction.len() > 15 {
+        return None;
+    }
+    let mut m = 0u64;
+    for b in whole.bytes().chain(fraction.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        m = m * 10 + u64::from(b - b'0');
+    }
+    let f = m as f64 / 10f64.powi(fraction.len() as i32);
+    Some(if negative { -f } else { f })
 }
 
 /// A JSON value as Python's `json.loads` reads it (including `NaN`, `Infinity`, `-Infinity`).
@@ -180,6 +265,7 @@ impl Json {
     /// Parses a whole document, or `None` where `json.loads` would raise.
     pub(crate) fn parse(s: &str) -> Option<Self> {
         let mut p = Parser {
+            text: s,
             s: s.as_bytes(),
             pos: 0,
             depth: 0,
@@ -191,6 +277,8 @@ impl Json {
 }
 
 struct Parser<'a> {
+    text: &'a str,
+    /// `text` as bytes.
     s: &'a [u8],
     pos: usize,
     depth: usize,
@@ -232,11 +320,12 @@ impl Parser<'_> {
                 v
             }
             b'"' => self.string().map(Json::Str),
-            _ if self.eat("null") => Some(Json::Null),
-            _ if self.eat("true") => Some(Json::Bool(true)),
-            _ if self.eat("false") => Some(Json::Bool(false)),
-            _ if self.eat("NaN") => Some(Json::Float(f64::NAN)),
-            _ if self.eat("Infinity") => Some(Json::Float(f64::INFINITY)),
+            b'0'..=b'9' => self.number(),
+            b'n' => self.eat("null").then_some(Json::Null),
+            b't' => self.eat("true").then_some(Json::Bool(true)),
+            b'f' => self.eat("false").then_some(Json::Bool(false)),
+            b'N' => self.eat("NaN").then_some(Json::Float(f64::NAN)),
+            b'I' => self.eat("Infinity").then_some(Json::Float(f64::INFINITY)),
             _ if self.eat("-Infinity") => Some(Json::Float(f64::NEG_INFINITY)),
             _ => self.number(),
         }
@@ -325,9 +414,12 @@ impl Parser<'_> {
                 is_float = true;
             }
         }
-        let text = std::str::from_utf8(&self.s[start..self.pos]).ok()?;
+        // ASCII on both sides: character boundaries.
+        let text = self.text.get(start..self.pos)?;
         if is_float {
-            text.parse().ok().map(Json::Float)
+            exact_decimal(text)
+                .or_else(|| text.parse().ok())
+                .map(Json::Float)
         } else {
             Some(Json::Int(text.parse().ok()))
         }
@@ -346,7 +438,8 @@ impl Parser<'_> {
             {
                 self.pos += 1;
             }
-            out.push_str(std::str::from_utf8(&self.s[start..self.pos]).ok()?);
+            // Stops at an ASCII byte or the end: a character boundary.
+            out.push_str(self.text.get(start..self.pos)?);
             match *self.s.get(self.pos)? {
                 b'"' => {
                     self.pos += 1;
@@ -398,5 +491,79 @@ impl Parser<'_> {
             self.pos = mark; // not a pair: the next escape stands alone
         }
         Some(char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path agrees with Rust's shortest round-trip digits (Python's `repr`) wherever
+    /// it answers, and answers for short decimals.
+    #[test]
+    fn short_decimals_match_the_general_formatting() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut answered = 0;
+        let mut values = Vec::new();
+        for _ in 0..200_000 {
+            let r = next();
+            // Short decimals at many scales, random doubles, and values near 2^k and 10^k.
+            let digits = (r % 1_000_000_000) as f64;
+            let places = (r >> 32) % 14;
+            values.push(digits / 10f64.powi(places as i32));
+            values.push(-(digits + 0.5) / 10f64.powi(places as i32));
+            values.push(f64::from_bits(0x3f00_0000_0000_0000 + (r >> 20)));
+            values.push((r % 4096) as f64 / 4096.0 + (r >> 40) as f64);
+            values.push(0.1 * (r % 1000) as f64);
+        }
+        for f in values {
+            if !is_positional(f) || f.fract() == 0.0 {
+                continue;
+            }
+            let mut fast = String::new();
+            write_positional(&mut fast, f).unwrap();
+            assert_eq!(fast, format!("{f}"), "{f:e}");
+            answered += usize::from(short_decimal(f).is_some());
+        }
+        assert!(
+            answered > 250_000,
+            "the fast path answered {answered} times"
+        );
+    }
+
+    /// Decimals read by the fast path are the doubles Rust's parser reads.
+    #[test]
+    fn exact_decimals_match_the_general_parser() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut read = 0;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let digits = (state % 10u64.pow((state >> 60) as u32 + 1)).to_string();
+            let point = (state >> 40) as usize % (digits.len() + 1);
+            let sign = if state & 1 == 0 { "" } else { "-" };
+            let whole = if point == 0 { "0" } else { &digits[..point] };
+            let text = format!("{sign}{whole}.{}", &digits[point..]);
+            let text = if text.ends_with('.') {
+                format!("{text}5")
+            } else {
+                text
+            };
+            if let Some(f) = exact_decimal(&text) {
+                read += 1;
+                let expected: f64 = text.parse().unwrap();
+                assert_eq!(f.to_bits(), expected.to_bits(), "{text}");
+            }
+        }
+        assert!(read > 150_000, "the fast path read {read} decimals");
+        assert_eq!(exact_decimal("1e5"), None);
+        assert_eq!(exact_decimal("0.1234567890123456"), None);
     }
 }

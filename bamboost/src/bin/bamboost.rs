@@ -621,7 +621,7 @@ fn print_records(index: &Index, key: &str, query: &Query) -> Result<()> {
             match value {
                 Parameter::Value(AttrValue::Str(v)) => table.cell_str(column, v),
                 Parameter::Value(v) => table.cell(column, v),
-                Parameter::Array(a) => table.cell(column, AttrValue::Array(a.clone())),
+                Parameter::Array(a) => table.cell(column, a),
                 Parameter::Map(_) => {}
             }
         }

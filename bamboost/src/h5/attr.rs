@@ -190,27 +190,25 @@ impl std::fmt::Display for AttrValue {
     }
 }
 
+/// Python's `repr()` of the nested list: `[[1.0, 2.0], [3.0, 4.0]]`.
+///
+/// # MPI
+///
+/// Local.
+impl std::fmt::Display for AttrArray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_nested(f, &self.shape, &self.data, &mut 0)
+    }
+}
+
 /// Python's `repr()` of `value` (datetimes as their `str()`).
-fn write_repr(out: &mut std::fmt::Formatter<'_>, value: &AttrValue) -> std::fmt::Result {
+fn write_repr(out: &mut impl std::fmt::Write, value: &AttrValue) -> std::fmt::Result {
     match value {
         AttrValue::None => out.write_str("None"),
-        AttrValue::Bool(b) => out.write_str(if *b { "True" } else { "False" }),
-        AttrValue::Int(i) => write!(out, "{i}"),
+        AttrValue::Bool(b) => write_bool(out, *b),
+        AttrValue::Int(i) => write_int(out, *i),
         AttrValue::Float(x) => write_float(out, *x),
-        AttrValue::Complex { re, im } => {
-            // Python drops a zero real part and writes whole parts without `.0`.
-            let part = |x: f64| py_float(x).trim_end_matches(".0").to_owned();
-            if *re == 0.0 && re.is_sign_positive() {
-                write!(out, "{}j", part(*im))
-            } else {
-                let sign = if *im < 0.0 || (*im == 0.0 && im.is_sign_negative()) {
-                    ""
-                } else {
-                    "+"
-                };
-                write!(out, "({}{sign}{}j)", part(*re), part(*im))
-            }
-        }
+        AttrValue::Complex { re, im } => write_complex(out, *re, *im),
         AttrValue::Str(s) => write_str_repr(out, s),
         AttrValue::DateTime(t) => match isoformat(t) {
             Ok(iso) => out.write_str(&iso.replacen('T', " ", 1)),
@@ -227,27 +225,59 @@ fn write_repr(out: &mut std::fmt::Formatter<'_>, value: &AttrValue) -> std::fmt:
             }
             out.write_str("}")
         }
-        AttrValue::Array(array) => write_nested(out, &array.shape, &mut array.elements().iter()),
+        AttrValue::Array(array) => write_nested(out, &array.shape, &array.data, &mut 0),
     }
 }
 
-fn write_nested<'a>(
-    out: &mut std::fmt::Formatter<'_>,
+fn write_int(out: &mut impl std::fmt::Write, i: i64) -> std::fmt::Result {
+    crate::pyjson::write_decimal(out, i < 0, i.unsigned_abs(), 0)
+}
+
+fn write_bool(out: &mut impl std::fmt::Write, b: bool) -> std::fmt::Result {
+    out.write_str(if b { "True" } else { "False" })
+}
+
+fn write_complex(out: &mut impl std::fmt::Write, re: f64, im: f64) -> std::fmt::Result {
+    // Python drops a zero real part and writes whole parts without `.0`.
+    let part = |x: f64| py_float(x).trim_end_matches(".0").to_owned();
+    if re == 0.0 && re.is_sign_positive() {
+        write!(out, "{}j", part(im))
+    } else {
+        let sign = if im < 0.0 || (im == 0.0 && im.is_sign_negative()) {
+            ""
+        } else {
+            "+"
+        };
+        write!(out, "({}{sign}{}j)", part(re), part(im))
+    }
+}
+
+/// The elements of `data` from `*next` on as nested lists of `shape`; `None` for elements
+/// missing from `data`.
+fn write_nested(
+    out: &mut impl std::fmt::Write,
     shape: &[usize],
-    leaves: &mut impl Iterator<Item = &'a AttrValue>,
+    data: &ArrayData,
+    next: &mut usize,
 ) -> std::fmt::Result {
     let Some((n, rest)) = shape.split_first() else {
-        return match leaves.next() {
-            Some(leaf) => write_repr(out, leaf),
-            None => out.write_str("None"),
+        let i = *next;
+        *next += 1;
+        let written = match data {
+            ArrayData::Bool(v) => v.get(i).map(|b| write_bool(out, *b)),
+            ArrayData::Int(v) => v.get(i).map(|x| write_int(out, *x)),
+            ArrayData::Float(v) => v.get(i).map(|x| write_float(out, *x)),
+            ArrayData::Complex(v) => v.get(i).map(|(re, im)| write_complex(out, *re, *im)),
+            ArrayData::Str(v) => v.get(i).map(|s| write_str_repr(out, s)),
         };
+        return written.unwrap_or_else(|| out.write_str("None"));
     };
     out.write_str("[")?;
     for i in 0..*n {
         if i > 0 {
             out.write_str(", ")?;
         }
-        write_nested(out, rest, leaves)?;
+        write_nested(out, rest, data, next)?;
     }
     out.write_str("]")
 }
@@ -272,7 +302,7 @@ fn py_float(x: f64) -> String {
 }
 
 /// Python's `repr()` of a string: single quotes unless it holds one and no double quote.
-fn write_str_repr(out: &mut std::fmt::Formatter<'_>, s: &str) -> std::fmt::Result {
+fn write_str_repr(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {

