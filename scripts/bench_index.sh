@@ -28,7 +28,8 @@ python="$root/target/pyenv/bin/python"
 "$python" -I -c "import bamboost, sys; assert bamboost.__version__ == '0.14.0', bamboost.__version__" \
   || { echo "bench_index: $python has no bamboost 0.14.0" >&2; exit 1; }
 
-cargo build --release -q -p bamboost --bin bamboost
+# Both binaries: `bamboost` hands `list --sync` to `bamboost-hdf5`.
+cargo build --release -q -p bamboost --bins
 cargo bench -q -p bamboost --bench index --no-run
 
 export BENCH_PYTHON="$python"

@@ -267,3 +267,37 @@ fn config_print_clean_and_completions() -> TestResult {
     );
     Ok(())
 }
+
+/// `bamboost` starts without HDF5; the commands that read simulation files run
+/// `bamboost-hdf5`, and say so when it is missing.
+#[test]
+fn bamboost_does_not_load_hdf5_and_hands_file_commands_to_bamboost_hdf5() -> TestResult {
+    // What the dynamic loader would load (what `ldd` prints), without running the program.
+    let libraries = |program: &str| -> std::io::Result<String> {
+        let out = Command::new(program)
+            .env("LD_TRACE_LOADED_OBJECTS", "1")
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    if cfg!(target_os = "linux") {
+        let front = libraries(env!("CARGO_BIN_EXE_bamboost"))?;
+        let full = libraries(env!("CARGO_BIN_EXE_bamboost-hdf5"))?;
+        assert!(full.contains("libhdf5"), "{full}");
+        assert!(!front.contains("libhdf5"), "{front}");
+    }
+    // Alone in a directory, `bamboost` cannot hand `--sync` on: a clear error.
+    let home = tempfile::tempdir()?;
+    let alone = home.path().join("bamboost");
+    std::fs::copy(env!("CARGO_BIN_EXE_bamboost"), &alone)?;
+    let out = Command::new(&alone)
+        .args(["ls", "ABCDEF1234", "--sync"])
+        .env("HOME", home.path())
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        message.contains("bamboost-hdf5") && message.contains("cargo install"),
+        "{message}"
+    );
+    Ok(())
+}

@@ -28,14 +28,12 @@ const BATCH: usize = 64;
 /// Batches read ahead of the caller.
 const AHEAD: usize = 4;
 
-/// A value as SQLite returned it. Text is checked for UTF-8 here, on the reader's thread:
-/// valid text is a range of the batch's `text`, anything else of its `bytes`.
+/// A value as SQLite returned it; text and blobs are ranges of the batch's bytes.
 enum Stored {
     Null,
     Integer(i64),
     Real(f64),
     Text(Range<usize>),
-    InvalidText(Range<usize>),
     Blob(Range<usize>),
 }
 
@@ -78,6 +76,8 @@ struct Entry {
     parameters: Range<usize>,
 }
 
+/// Simulations with their text and blobs one after the other: in `bytes` while the batch is
+/// filled, in `text` once [`Batch::seal`] found them all UTF-8 (the usual case).
 #[derive(Default)]
 struct Batch {
     text: String,
@@ -97,16 +97,28 @@ impl Batch {
             ValueRef::Null => Stored::Null,
             ValueRef::Integer(i) => Stored::Integer(i),
             ValueRef::Real(f) => Stored::Real(f),
-            ValueRef::Text(t) => match std::str::from_utf8(t) {
-                Ok(text) => {
-                    let start = self.text.len();
-                    self.text.push_str(text);
-                    Stored::Text(start..self.text.len())
-                }
-                Err(_) => Stored::InvalidText(copy(t)),
-            },
+            ValueRef::Text(t) => Stored::Text(copy(t)),
             ValueRef::Blob(b) => Stored::Blob(copy(b)),
         }
+    }
+
+    /// Checks all the text for UTF-8 in one pass (one call per value cost as much as SQLite's
+    /// reading of it).
+    fn seal(&mut self) {
+        match String::from_utf8(std::mem::take(&mut self.bytes)) {
+            Ok(text) => self.text = text,
+            Err(e) => self.bytes = e.into_bytes(),
+        }
+    }
+
+    /// The bytes of `range`, wherever they are.
+    fn raw(&self, range: &Range<usize>) -> &[u8] {
+        let all = if self.text.is_empty() {
+            &self.bytes
+        } else {
+            self.text.as_bytes()
+        };
+        &all[range.clone()]
     }
 
     fn cell(&self, stored: &Stored) -> Cell<'_> {
@@ -114,13 +126,22 @@ impl Batch {
             Stored::Null => Cell::Null,
             Stored::Integer(i) => Cell::Integer(*i),
             Stored::Real(f) => Cell::Real(*f),
-            Stored::Text(range) => Cell::Text(self.text.get(range.clone()).unwrap_or_default()),
-            Stored::InvalidText(range) => Cell::InvalidText(&self.bytes[range.clone()]),
-            Stored::Blob(range) => Cell::Blob(&self.bytes[range.clone()]),
+            Stored::Text(range) => match self.text.get(range.clone()) {
+                Some(text) => Cell::Text(text),
+                // Somewhere in the batch is invalid UTF-8: this value alone decides.
+                None => {
+                    let bytes = self.raw(range);
+                    std::str::from_utf8(bytes).map_or(Cell::InvalidText(bytes), Cell::Text)
+                }
+            },
+            Stored::Blob(range) => Cell::Blob(self.raw(range)),
         }
     }
 
     fn clear(&mut self) {
+        if self.text.capacity() > self.bytes.capacity() {
+            self.bytes = std::mem::take(&mut self.text).into_bytes();
+        }
         self.text.clear();
         self.bytes.clear();
         self.entries.clear();
@@ -220,6 +241,7 @@ fn read(
                 parameters,
             });
             if batch.entries.len() == BATCH {
+                batch.seal();
                 let mut next = used.try_recv().unwrap_or_default();
                 next.clear();
                 if full.send(std::mem::replace(&mut batch, next)).is_err() {
@@ -228,6 +250,7 @@ fn read(
                 }
             }
         }
+        batch.seal();
         if !batch.entries.is_empty() && full.send(batch).is_err() {
             return Ok(());
         }

@@ -1,4 +1,5 @@
-//! `bamboost`: find collections and simulations from the shell, through the index.
+//! The command-line tool shared by the two binaries: `bamboost` and `bamboost-hdf5` differ only
+//! in [`SimulationFiles`], the two commands that read simulation files.
 //!
 //! Every listing prints a table for people, or with `--json` a stable JSON document for
 //! scripts (documented in the book, chapter "Finding your data"). Exit codes: 0 success,
@@ -155,13 +156,23 @@ enum ConfigCommand {
     },
 }
 
-fn main() -> ExitCode {
+/// What reads simulation files (HDF5): `list --sync` and `list <UID> <name>`.
+pub(crate) trait SimulationFiles {
+    /// Brings the index of collection `key` up to date with its files.
+    fn sync(index: &Index, key: &str) -> Result<SyncReport>;
+
+    /// Prints simulation `name` of collection `key`: parameters, metadata, series summary.
+    fn show(index: &Index, key: &str, name: &str, as_json: bool) -> Result<()>;
+}
+
+/// Runs the command line, reading simulation files through `F`.
+pub(crate) fn main<F: SimulationFiles>() -> ExitCode {
     let cli = Cli::parse();
     // A command-line tool is one process: never MPI, even in a build with the `mpi` feature.
     let _ = bamboost::mpi::set_enabled(false);
     // Warnings (locked files skipped, rejected configuration values) go to stderr, plainly.
     tracing_subscriber_init();
-    match run(cli.command) {
+    match run::<F>(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -180,11 +191,11 @@ fn tracing_subscriber_init() {
         .init();
 }
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+pub(crate) type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-fn run(command: Command) -> Result<()> {
+fn run<F: SimulationFiles>(command: Command) -> Result<()> {
     match command {
-        Command::List(args) => list(args),
+        Command::List(args) => list::<F>(args),
         Command::Scan(flag) => {
             let found = open_index(true)?.scan()?;
             print_collections(&found, flag.json)
@@ -296,17 +307,17 @@ fn open_index(progress: bool) -> Result<Index> {
     })))
 }
 
-fn list(args: ListArgs) -> Result<()> {
+fn list<F: SimulationFiles>(args: ListArgs) -> Result<()> {
     let index = open_index(args.sync)?;
     let Some(key) = &args.collection else {
         return print_collections(&index.collections()?, args.json);
     };
     if args.sync {
-        let report = index.sync(key, false)?;
+        let report = F::sync(&index, key)?;
         report_skipped(&report);
     }
     if let Some(name) = &args.simulation {
-        return show_simulation(&index, key, name, args.json);
+        return F::show(&index, key, name, args.json);
     }
     let mut query = Query::new();
     for expression in &args.filter {
@@ -480,68 +491,6 @@ fn edit_aliases(index: &Index, collection: &str, alias: &str, add: bool) -> Resu
     Ok(())
 }
 
-fn show_simulation(index: &Index, key: &str, name: &str, as_json: bool) -> Result<()> {
-    let record = index.simulation(key, name)?;
-    let collection = index.open_collection(key)?;
-    let sim = collection.simulation(name)?;
-    let metadata = sim.metadata()?;
-    let series = sim.data()?;
-    let steps = series.len()?;
-    let fields = series.field_names()?;
-    let globals = series.global_names()?;
-    if as_json {
-        let mut value = record_json(&record);
-        value["uid"] = json!(sim.uid());
-        value["path"] = json!(sim.path());
-        value["metadata"] = Parameters::from_iter(
-            metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), Parameter::Value(v.clone()))),
-        )
-        .to_json();
-        value["series"] =
-            json!({"path": series.path(), "steps": steps, "fields": fields, "globals": globals});
-        return print_json(&value);
-    }
-    let mut out = String::new();
-    out.push_str(&format!("{}  ({})\n", sim.uid(), sim.path().display()));
-    out.push_str("metadata:\n");
-    for (k, v) in &metadata {
-        out.push_str(&format!("  {k:<16} {v}\n"));
-    }
-    out.push_str("parameters:\n");
-    let mut path = String::new();
-    for_each_leaf(&record.parameters, &mut path, &mut |k, v| {
-        let text = match v {
-            Parameter::Value(v) => v.to_string(),
-            Parameter::Array(a) => AttrValue::Array(a.clone()).to_string(),
-            Parameter::Map(_) => String::new(),
-        };
-        out.push_str(&format!("  {k:<16} {text}\n"));
-    });
-    if !record.links.is_empty() {
-        out.push_str("links:\n");
-        for (k, v) in &record.links {
-            out.push_str(&format!("  {k:<16} {v}\n"));
-        }
-    }
-    out.push_str(&format!(
-        "series `{}`: {steps} step(s); fields: {}; globals: {}\n",
-        series.path(),
-        list_or_none(&fields),
-        list_or_none(&globals)
-    ));
-    write_out(&out)
-}
-
-fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".into()
-    } else {
-        items.join(", ")
-    }
-}
-
 fn collection_json(entry: &CollectionEntry) -> Value {
     json!({
         "uid": entry.uid,
@@ -553,7 +502,7 @@ fn collection_json(entry: &CollectionEntry) -> Value {
     })
 }
 
-fn record_json(record: &SimulationRecord) -> Value {
+pub(crate) fn record_json(record: &SimulationRecord) -> Value {
     json!({
         "name": record.name,
         "status": record.status.to_string(),
@@ -565,12 +514,12 @@ fn record_json(record: &SimulationRecord) -> Value {
     })
 }
 
-fn print_json(value: &Value) -> Result<()> {
+pub(crate) fn print_json(value: &Value) -> Result<()> {
     write_out(&format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
 /// Writes to stdout; a closed pipe (`bamboost list | head`) is not an error.
-fn write_out(text: &str) -> Result<()> {
+pub(crate) fn write_out(text: &str) -> Result<()> {
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
@@ -657,23 +606,6 @@ fn push_datetime(out: &mut String, t: &chrono::NaiveDateTime) {
     }
 }
 
-/// Calls `f` with the dotted key and the value of every parameter that is not a map; `path` is
-/// scratch space.
-fn for_each_leaf(parameters: &Parameters, path: &mut String, f: &mut impl FnMut(&str, &Parameter)) {
-    for (key, value) in parameters.iter() {
-        let len = path.len();
-        if len > 0 {
-            path.push('.');
-        }
-        path.push_str(key);
-        match value {
-            Parameter::Map(map) => for_each_leaf(map, path, f),
-            leaf => f(path, leaf),
-        }
-        path.truncate(len);
-    }
-}
-
 /// Writes one table line, each cell padded to its column's width but the last non-empty one.
 fn write_line(out: &mut impl Write, widths: &[usize], line: &[&str]) -> std::io::Result<()> {
     let used = line
@@ -715,6 +647,8 @@ const CELL_WIDTH: usize = 40;
 /// they turn up) sorted by name; columns padded to their widest cell; a header and a rule.
 struct Table {
     names: Vec<String>,
+    /// Each column's widest cell or name, in characters; kept up to date as cells are added.
+    widths: Vec<usize>,
     fixed: usize,
     column_of: HashMap<String, usize>,
     /// The cells' text, one after the other.
@@ -728,6 +662,7 @@ impl Table {
     fn new(fixed: &[&str]) -> Table {
         Table {
             names: fixed.iter().map(|n| n.to_string()).collect(),
+            widths: fixed.iter().map(|n| display_width(n)).collect(),
             fixed: fixed.len(),
             column_of: HashMap::new(),
             text: String::new(),
@@ -742,6 +677,7 @@ impl Table {
             return i;
         }
         self.names.push(name.to_owned());
+        self.widths.push(display_width(name));
         self.column_of.insert(name.to_owned(), self.names.len() - 1);
         self.names.len() - 1
     }
@@ -773,6 +709,8 @@ impl Table {
                 self.text.push('…');
             }
         }
+        let width = &mut self.widths[column];
+        *width = (*width).max(display_width(&self.text[start..]));
         self.cells.push((self.rows, column, start..self.text.len()));
     }
 
@@ -788,14 +726,7 @@ impl Table {
         for (p, column) in order.iter().enumerate() {
             position[*column] = p;
         }
-        let mut widths: Vec<usize> = order
-            .iter()
-            .map(|c| display_width(&self.names[*c]))
-            .collect();
-        for (_, column, range) in &self.cells {
-            let w = &mut widths[position[*column]];
-            *w = (*w).max(display_width(&self.text[range.clone()]));
-        }
+        let widths: Vec<usize> = order.iter().map(|c| self.widths[*c]).collect();
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let mut line = vec![""; order.len()];
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
