@@ -368,7 +368,25 @@ fn query_records_equal_the_files_for_small_and_large_results() -> TestResult {
                     // Not whole: SQLite stores 2.0 as the integer 2 (see `Index::query`).
                     .with("half", i as f64 / 2.0 + 0.25)
                     .with("word", ["a", "ä", "\"q\""][i as usize % 3])
-                    .with("grid", Parameters::new().with("n", i % 7))
+                    .with(
+                        "grid",
+                        Parameters::new()
+                            .with("n", i % 7)
+                            // Envelopes inside a nested map stay values.
+                            .with(
+                                "when",
+                                chrono::NaiveDate::from_ymd_opt(2024, 1, 1 + (i % 28) as u32)
+                                    .and_then(|d| d.and_hms_opt(12, 0, 0))
+                                    .ok_or("date")?,
+                            )
+                            .with(
+                                "z",
+                                bamboost::h5::AttrValue::Complex {
+                                    re: 1.0,
+                                    im: i as f64,
+                                },
+                            ),
+                    )
                     .with("loads", vec![1.0, i as f64]),
             ),
         )?;

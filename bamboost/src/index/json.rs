@@ -112,6 +112,11 @@ fn to_value(json: Json) -> AttrValue {
     }
 }
 
+/// Whether `fields` are a `{"__type__", "__value__"}` envelope of a value.
+pub(crate) fn is_envelope(fields: &[(String, Json)]) -> bool {
+    from_envelope(fields).is_some()
+}
+
 fn from_envelope(fields: &[(String, Json)]) -> Option<AttrValue> {
     let get = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v);
     match (get("__type__")?.as_str()?, get("__value__")?) {

@@ -266,9 +266,39 @@ impl SimulationRow {
         for (key, value) in raw.parameters() {
             path.clear();
             path.push_str(key.as_str()?);
-            self.push_leaves(&mut path, decode_parameter(value));
+            match value {
+                // A nested map: its leaves straight from the JSON, no `Parameters` built.
+                Cell::Text(text) if text.starts_with('{') => match Json::parse(text) {
+                    Some(json) => self.push_json_leaves(&mut path, json),
+                    None => self.push_leaves(&mut path, decode_parameter(value)),
+                },
+                value => self.push_leaves(&mut path, decode_parameter(value)),
+            }
         }
         Ok(())
+    }
+
+    /// [`SimulationRow::push_leaves`] of the parameter `json` stands for: an object (not an
+    /// envelope) as its leaves, ordered as [`Parameters`] orders them (by key; of repeated keys
+    /// the last).
+    fn push_json_leaves(&mut self, path: &mut String, json: Json) {
+        match json {
+            Json::Obj(mut fields) if !json::is_envelope(&fields) => {
+                fields.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut fields = fields.into_iter().peekable();
+                while let Some((key, value)) = fields.next() {
+                    if fields.peek().is_some_and(|(next, _)| *next == key) {
+                        continue;
+                    }
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(&key);
+                    self.push_json_leaves(path, value);
+                    path.truncate(len);
+                }
+            }
+            other => self.push_leaves(path, json::to_parameter(other)),
+        }
     }
 
     /// Adds `value` under `path`; a map as its leaves, under `path.key`.
@@ -441,18 +471,19 @@ impl Index {
 
     /// Steps through the simulations of collection `key` matching `query`, in its order, in
     /// one read transaction (SQLite on a helper thread, see [`rows`]), calling `visit` with
-    /// each on this thread. Returns the number of simulations.
+    /// each on this thread. `columns` is [`rows::COLUMNS`] or [`rows::ROW_COLUMNS`]. Returns
+    /// the number of simulations.
     fn read_rows(
         &self,
         key: &str,
         query: &Query,
+        columns: &str,
         mut visit: impl FnMut(RawSimulation<'_>) -> rusqlite::Result<()>,
     ) -> Result<usize> {
         let uid = self.collection_uid(key)?;
         let compiled = sql::compile(query.filter.as_ref(), &query.sort);
         let statement = format!(
-            "SELECT {} FROM simulations s{} WHERE s.collection_uid = ? AND ({}) ORDER BY {}{}",
-            rows::COLUMNS,
+            "SELECT {columns} FROM simulations s{} WHERE s.collection_uid = ? AND ({}) ORDER BY {}{}",
             compiled.joins,
             compiled.condition,
             compiled.order,
@@ -836,7 +867,7 @@ impl Index {
         query: &Query,
         mut f: impl FnMut(SimulationRecord),
     ) -> Result<usize> {
-        self.read_rows(key, query, |simulation| {
+        self.read_rows(key, query, rows::COLUMNS, |simulation| {
             let mut record = simulation_record(&simulation)?;
             for (key, value) in simulation.parameters() {
                 let value = decode_parameter(value);
@@ -870,7 +901,7 @@ impl Index {
         mut f: impl FnMut(&SimulationRow),
     ) -> Result<usize> {
         let mut simulation = SimulationRow::default();
-        self.read_rows(key, query, |raw| {
+        self.read_rows(key, query, rows::ROW_COLUMNS, |raw| {
             simulation.fill(&raw)?;
             f(&simulation);
             Ok(())

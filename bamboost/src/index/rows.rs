@@ -12,6 +12,10 @@ use std::sync::mpsc;
 pub(super) const COLUMNS: &str =
     "s.id, s.name, s.status, s.description, s.tags, s.created_at, s.links";
 
+/// [`COLUMNS`] with only those a table row shows; the others read as NULL (each column read
+/// costs SQLite and the copy).
+pub(super) const ROW_COLUMNS: &str = "s.id, s.name, s.status, NULL, NULL, s.created_at, NULL";
+
 /// The columns of [`COLUMNS`] after `s.id`.
 #[derive(Clone, Copy)]
 pub(super) enum Column {
