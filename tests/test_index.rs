@@ -106,13 +106,20 @@ fn a_new_index_has_python_bamboosts_tables() -> TestResult {
         "SELECT sql FROM sqlite_master WHERE name = 'simulations'",
     );
     assert!(ddl[0][0].contains("CONSTRAINT uix_collection_name UNIQUE (collection_uid, name)"));
-    // The two indexes for queries, beyond Python's schema.
+    // The indexes for queries, beyond Python's schema.
     let indexes = sql(
         dir.path(),
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name",
     );
     let indexes: Vec<&str> = indexes.iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(indexes, ["ix_parameters_lookup", "ix_parameters_value"]);
+    assert_eq!(
+        indexes,
+        [
+            "ix_parameters_lookup",
+            "ix_parameters_value",
+            "ix_simulations_listing"
+        ]
+    );
     let memory = Index::open(&IndexConfig::new(":memory:", [dir.path()]))?;
     assert!(memory.collections()?.is_empty());
     Ok(())
@@ -541,9 +548,13 @@ fn sql_filters_and_sorting_agree_with_the_in_memory_evaluation() -> TestResult {
         ("age", false),
         ("first_name", true),
         ("solver.tol", false),
+        // The default table order, which a listing reads from `ix_simulations_listing`.
+        ("created_at", false),
+        ("created_at", true),
     ] {
+        let query = Query::new().sort(key, ascending);
         let in_sql: Vec<String> = index
-            .query(uid, &Query::new().sort(key, ascending))?
+            .query(uid, &query)?
             .into_iter()
             .map(|r| r.name)
             .collect();
@@ -552,6 +563,9 @@ fn sql_filters_and_sorting_agree_with_the_in_memory_evaluation() -> TestResult {
             people.sort(key, ascending).simulation_names()?,
             "{key} {ascending}"
         );
+        let mut rows = Vec::new();
+        index.for_each_row(uid, &query, |row| rows.push(row.name().to_owned()))?;
+        assert_eq!(rows, in_sql, "rows {key} {ascending}");
     }
     let limited = index.query(uid, &Query::new().sort("age", false).limit(2))?;
     let names: Vec<&str> = limited.iter().map(|r| r.name.as_str()).collect();

@@ -45,8 +45,11 @@ const TABLES: [(&str, &str); 4] = [
 /// - `ix_parameters_lookup`: a simulation's parameters, values included, in one b-tree, so that
 ///   a query reads them without visiting the table;
 /// - `ix_parameters_value`: the values of one key in order, so that a filter such as `n > 95`
-///   reads only the entries it matches instead of every simulation's.
-const QUERY_INDEXES: [(&str, &str); 2] = [
+///   reads only the entries it matches instead of every simulation's;
+/// - `ix_simulations_listing`: a collection's simulations in the default table order (newest
+///   first, then by name) with what a table row shows, so that `bamboost list` reads them in
+///   order from one b-tree: no sort of the whole collection before the first row.
+const QUERY_INDEXES: [(&str, &str); 3] = [
     (
         "ix_parameters_lookup",
         "CREATE INDEX IF NOT EXISTS ix_parameters_lookup ON parameters (simulation_id, \"key\", value)",
@@ -54,6 +57,11 @@ const QUERY_INDEXES: [(&str, &str); 2] = [
     (
         "ix_parameters_value",
         "CREATE INDEX IF NOT EXISTS ix_parameters_value ON parameters (\"key\", value, simulation_id)",
+    ),
+    (
+        "ix_simulations_listing",
+        "CREATE INDEX IF NOT EXISTS ix_simulations_listing \
+         ON simulations (collection_uid, created_at DESC, name, status)",
     ),
 ];
 
