@@ -850,9 +850,11 @@ impl Index {
     /// record at a time: [`Index::query`] without holding every record in memory. Returns the
     /// number of records.
     ///
-    /// The records come from one consistent reading of the index. Other threads using this
-    /// `Index` wait until it is done; `f` itself cannot use it (such calls fail with
-    /// [`Error::Index`]).
+    /// The records come from one consistent reading of the index, done by SQLite on a helper
+    /// thread a few dozen simulations ahead while `f` runs on the calling thread (decoding and
+    /// `f` overlap the reading). Other threads using this `Index` wait until it is done; `f`
+    /// itself cannot use it (such calls fail with [`Error::Index`]). If `f` panics, the reading
+    /// stops and the panic continues in the caller.
     ///
     /// # Errors
     ///
