@@ -177,7 +177,8 @@ impl<'b> RawSimulation<'b> {
     }
 }
 
-/// Runs `statement` (selecting [`COLUMNS`], bound to `values`) in one read transaction on a
+/// Runs `statement` (selecting [`COLUMNS`] or [`ROW_COLUMNS`], bound to `values`) in one read
+/// transaction on a
 /// helper thread and calls `visit` with each simulation, in order, on this thread. Returns the
 /// number of simulations. An error of `visit` stops the reading.
 pub(super) fn for_each(
@@ -220,6 +221,7 @@ fn read(
     full: &mpsc::SyncSender<Batch>,
     used: &mpsc::Receiver<Batch>,
 ) -> rusqlite::Result<()> {
+    // A read transaction: one snapshot, and no lock taken and released per statement.
     let tx = conn.transaction()?;
     {
         let mut simulations = tx.prepare_cached(statement)?;
