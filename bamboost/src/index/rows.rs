@@ -178,9 +178,8 @@ impl<'b> RawSimulation<'b> {
 }
 
 /// Runs `statement` (selecting [`COLUMNS`] or [`ROW_COLUMNS`], bound to `values`) in one read
-/// transaction on a
-/// helper thread and calls `visit` with each simulation, in order, on this thread. Returns the
-/// number of simulations. An error of `visit` stops the reading.
+/// transaction on a helper thread and calls `visit` with each simulation, in order, on this
+/// thread. Returns the number of simulations. An error of `visit` stops the reading.
 pub(super) fn for_each(
     conn: &mut Connection,
     statement: &str,
