@@ -238,8 +238,10 @@ fn prefetch_span<T>(p: *const T, len: usize) {
 const PARTIAL_SUFFIX: &str = ".bamboost-partial";
 
 /// Bytes of rows a rank assembles per round of a scattered write, which bounds the memory a
-/// scattered write needs beyond the local data: 16 MiB, or the environment variable
-/// `BAMBOOST_SCATTER_ROUND_BYTES` (rank 0's value counts).
+/// scattered write needs beyond the local data: 2 MiB, or the environment variable
+/// `BAMBOOST_SCATTER_ROUND_BYTES` (rank 0's value counts). Small rounds are faster: a round's
+/// send, receive and assembly buffers stay in the CPU's caches between being filled and being
+/// read (at 4 ranks and 256 MiB, 2 MiB rounds took 0.33–0.41 s, 16 MiB rounds 0.51–0.71 s).
 fn round_bytes() -> usize {
     static BYTES: OnceLock<usize> = OnceLock::new();
     *BYTES.get_or_init(|| {
@@ -247,7 +249,7 @@ fn round_bytes() -> usize {
             .ok()
             .and_then(|v| v.parse().ok())
             .filter(|&b| b > 0)
-            .unwrap_or(16 << 20)
+            .unwrap_or(2 << 20)
     })
 }
 

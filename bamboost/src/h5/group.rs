@@ -448,7 +448,7 @@ impl<'f> Group<'f, Write> {
     /// - `indices: Some(global_rows)` (scattered, e.g. a degree-of-freedom map): local row `i`
     ///   goes to global row `global_rows[i]`, in any order and with any gaps; the global length
     ///   is the largest index over all ranks plus one. The rows are exchanged between ranks in
-    ///   rounds of at most 16 MiB per rank (environment variable `BAMBOOST_SCATTER_ROUND_BYTES`),
+    ///   rounds of at most 2 MiB per rank (environment variable `BAMBOOST_SCATTER_ROUND_BYTES`),
     ///   so that in each round every rank writes one contiguous stretch and memory stays
     ///   bounded. These writes use independent transfer whatever the file's
     ///   [`Transfer`](super::Transfer) mode: each rank's stretch is already contiguous, and a
