@@ -189,6 +189,38 @@ fn distributed_arrays_on_one_rank() -> bamboost::Result<()> {
 }
 
 #[test]
+fn a_large_scattered_write_is_sorted_in_several_groups() -> bamboost::Result<()> {
+    // 5 million one-byte rows in a shuffled order: three rounds of 2 MiB, more rows than are
+    // sorted at a time (2^22), so sorted in two groups; a permutation, then with a gap.
+    let (_dir, file) = new_file();
+    let f = file.open_mut()?;
+    let root = f.root();
+    let n = 5_000_000u64;
+    // A fixed permutation: multiplying by a number coprime with n.
+    let indices: Vec<u64> = (0..n).map(|i| (i * 1_000_003) % n).collect();
+    // Value 1 + g % 251 for global row g: never the fill value 0.
+    let value = |g: u64| (1 + g % 251) as u8;
+    let values = Array1::from_iter(indices.iter().map(|&g| value(g)));
+    let mut with_gap = indices.clone();
+    with_gap[0] = n + 5;
+    root.write_distributed_array("perm", &values, Some(&indices))?;
+    root.write_distributed_array("gap", &values, Some(&with_gap))?;
+    let perm = root.dataset("perm")?.read::<u8>()?;
+    assert_eq!(perm.len(), n as usize);
+    assert!(perm.iter().zip(0..).all(|(&v, g)| v == value(g)));
+    let gap = root.dataset("gap")?.read::<u8>()?;
+    assert_eq!(gap.len(), n as usize + 6);
+    // The row for global row 0 went to n + 5; the rows never given hold the fill value 0.
+    assert_eq!(gap[n as usize + 5], value(0));
+    assert!((0..n as usize + 5).all(|g| match g {
+        0 => gap[g] == 0,
+        g if g >= n as usize => gap[g] == 0,
+        g => gap[g] == value(g as u64),
+    }));
+    Ok(())
+}
+
+#[test]
 fn bad_distributed_input_is_a_typed_error_and_keeps_existing_data() -> bamboost::Result<()> {
     let (_dir, file) = new_file();
     let f = file.open_mut()?;

@@ -38,6 +38,7 @@
 //!   its peak RSS (`/proc/self/clear_refs`), reads `VmRSS`, makes the write (open to close), then
 //!   reads `VmHWM`; rank 0 prints the largest increase over the ranks and its ratio to the local
 //!   data. Run one size per process.
+//! - `--row N`: rows of `N` `f64` instead of 3 (e.g. `--row 1` for a scalar field).
 //!
 //! ```text
 //! CARGO_TARGET_DIR=target/mpi cargo bench -p bamboost --features mpi --bench h5_write --no-run
@@ -59,8 +60,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Values per row: coordinates.
-const ROW: usize = 3;
+/// Values per row: 3 (coordinates), or `--row N`.
+fn row_len() -> usize {
+    static LEN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LEN.get_or_init(|| arg("--row").map_or(3, |r| r.parse().expect("--row takes a count")))
+}
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// One way of writing the array.
@@ -114,7 +118,7 @@ impl Local {
         let rows_of = |r: usize| total_rows / size + usize::from(r < total_rows % size);
         let first_row: usize = (0..rank).map(rows_of).sum();
         let rows = rows_of(rank);
-        let data = Array2::from_shape_fn((rows, ROW), |(i, j)| {
+        let data = Array2::from_shape_fn((rows, row_len()), |(i, j)| {
             let g = (first_row + i) as f64;
             g * 1e-3 + j as f64
         });
@@ -142,7 +146,7 @@ impl Local {
 
     /// Bytes of the whole array.
     fn total_bytes(&self) -> usize {
-        self.total_rows * ROW * 8
+        self.total_rows * row_len() * 8
     }
 
     /// Runs `series` once, writing `path`.
@@ -257,7 +261,7 @@ fn capi_write(local: &Local, path: &Path, mpio: bool, fill: bool) {
     let data = local.data.as_slice().expect("standard layout");
     hdf5::sync::sync(|| {
         // SAFETY: every id is created here, checked, used while live and closed once; `dims`,
-        // `start` and `count` have one entry per dimension; `data` holds the `rows × ROW`
+        // `start` and `count` have one entry per dimension; `data` holds the `rows × row_len()`
         // doubles the memory space selects; the communicator outlives the file.
         unsafe {
             check(H5open().into(), "H5open");
@@ -273,7 +277,7 @@ fn capi_write(local: &Local, path: &Path, mpio: bool, fill: bool) {
             }
             let file = H5Fcreate(name.as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
             check(file, "H5Fcreate");
-            let dims = [local.total_rows as hsize_t, ROW as hsize_t];
+            let dims = [local.total_rows as hsize_t, row_len() as hsize_t];
             let file_space = H5Screate_simple(2, dims.as_ptr(), std::ptr::null());
             check(file_space, "H5Screate_simple");
             let dcpl = H5Pcreate(*H5P_CLS_DATASET_CREATE);
@@ -298,7 +302,7 @@ fn capi_write(local: &Local, path: &Path, mpio: bool, fill: bool) {
                 H5P_DEFAULT,
             );
             check(dataset, "H5Dcreate2");
-            let count = [rows as hsize_t, ROW as hsize_t];
+            let count = [rows as hsize_t, row_len() as hsize_t];
             let memory_space = H5Screate_simple(2, count.as_ptr(), std::ptr::null());
             check(memory_space, "H5Screate_simple");
             if rows == 0 {
@@ -372,7 +376,7 @@ fn arg(name: &str) -> Option<String> {
 
 /// Times every series at one size and prints its rows; returns nothing, rank 0 prints.
 fn throughput(comm: &Comm, dir: &Path, mib: usize, samples: usize, only: Only) {
-    let local = Local::new(comm, mib * (1 << 20) / (ROW * 8), true);
+    let local = Local::new(comm, mib * (1 << 20) / (row_len() * 8), true);
     let capi = Series::Capi {
         mpio: comm.size() > 1,
         fill: true,
@@ -496,7 +500,7 @@ fn memory(comm: &Comm, dir: &Path, mode: &str, mib: usize) {
     small.sample(series, &dir.join("warm-up.h5"));
     let local = Local::new(
         comm,
-        mib * (1 << 20) / (ROW * 8),
+        mib * (1 << 20) / (row_len() * 8),
         series == Series::Scattered,
     );
     let local_bytes = (local.data.len() * 8) as f64;
@@ -551,7 +555,7 @@ fn breakdown(comm: &Comm, dir: &Path, mib: usize, samples: usize, reuse: bool) {
         "open, create, write the block, close",
         "total of the phases",
     ];
-    let local = Local::new(comm, mib * (1 << 20) / (ROW * 8), true);
+    let local = Local::new(comm, mib * (1 << 20) / (row_len() * 8), true);
     let (size, indices, world) = (comm.size(), &local.indices[..], local.world());
     let data = local.data.as_slice().expect("standard layout");
     let mut times = vec![Vec::new(); 2 * PHASES.len()];
@@ -574,7 +578,7 @@ fn breakdown(comm: &Comm, dir: &Path, mib: usize, samples: usize, reuse: bool) {
             (clock, faults) = (Instant::now(), minor_faults());
         };
         let all = comm
-            .allgather((indices.len(), vec![ROW]))
+            .allgather((indices.len(), vec![row_len()]))
             .expect("allgather");
         let max = indices.iter().max().map_or(0, |&i| i + 1);
         let global_len = comm.allreduce(max, bamboost::mpi::op::Max).expect("max") as usize;
@@ -582,7 +586,7 @@ fn breakdown(comm: &Comm, dir: &Path, mib: usize, samples: usize, reuse: bool) {
         lap(0);
         let per_rank = global_len.div_ceil(size).max(1);
         let owner = |index: u64| (index as usize / per_rank).min(size - 1);
-        let record = 8 + ROW * 8;
+        let record = 8 + row_len() * 8;
         let mut counts = vec![0usize; size];
         for &index in indices {
             counts[owner(index)] += record;
@@ -599,7 +603,10 @@ fn breakdown(comm: &Comm, dir: &Path, mib: usize, samples: usize, reuse: bool) {
         for (row, &index) in indices.iter().enumerate() {
             let at = &mut offsets[owner(index)];
             b.send[*at..*at + 8].copy_from_slice(&index.to_le_bytes());
-            for (j, v) in data[row * ROW..(row + 1) * ROW].iter().enumerate() {
+            for (j, v) in data[row * row_len()..(row + 1) * row_len()]
+                .iter()
+                .enumerate()
+            {
                 b.send[*at + 8 + 8 * j..*at + 16 + 8 * j].copy_from_slice(&v.to_le_bytes());
             }
             *at += record;
@@ -630,11 +637,11 @@ fn breakdown(comm: &Comm, dir: &Path, mib: usize, samples: usize, reuse: bool) {
         let rows = per_rank.min(global_len - first_row);
         if reuse {
             b.block.clear();
-            b.block.resize(rows * ROW, f64::NAN);
+            b.block.resize(rows * row_len(), f64::NAN);
             b.seen.clear();
             b.seen.resize(rows, false);
         } else {
-            b.block = vec![f64::NAN; rows * ROW];
+            b.block = vec![f64::NAN; rows * row_len()];
             b.seen = vec![false; rows];
         }
         let mut duplicate = 0;
@@ -644,7 +651,10 @@ fn breakdown(comm: &Comm, dir: &Path, mib: usize, samples: usize, reuse: bool) {
             if std::mem::replace(&mut b.seen[row], true) {
                 duplicate = index + 1;
             }
-            for (j, v) in b.block[row * ROW..(row + 1) * ROW].iter_mut().enumerate() {
+            for (j, v) in b.block[row * row_len()..(row + 1) * row_len()]
+                .iter_mut()
+                .enumerate()
+            {
                 *v = f64::from_le_bytes(chunk[8 + 8 * j..16 + 8 * j].try_into().expect("8"));
             }
         }
@@ -657,7 +667,8 @@ fn breakdown(comm: &Comm, dir: &Path, mib: usize, samples: usize, reuse: bool) {
             .expect("max");
         assert_eq!(duplicate, 0);
         lap(4);
-        let block = ndarray::ArrayView2::from_shape((rows, ROW), &b.block[..]).expect("a block");
+        let block =
+            ndarray::ArrayView2::from_shape((rows, row_len()), &b.block[..]).expect("a block");
         let path = dir.join("breakdown.h5");
         let file = File::new(&path, CommSlot::with(comm.clone()));
         let f = file.open_mut().expect("open");
