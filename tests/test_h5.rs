@@ -190,8 +190,8 @@ fn distributed_arrays_on_one_rank() -> bamboost::Result<()> {
 
 #[test]
 fn a_large_scattered_write_is_sorted_in_several_groups() -> bamboost::Result<()> {
-    // 5 million one-byte rows in a shuffled order: three rounds of 2 MiB, more rows than are
-    // sorted at a time (2^22), so sorted in two groups; a permutation, then with a gap.
+    // 5 million one-byte rows in a shuffled order: more rows than are sorted at a time (2^22),
+    // so the rounds are sorted in two groups; a permutation, then with a gap.
     let (_dir, file) = new_file();
     let f = file.open_mut()?;
     let root = f.root();
