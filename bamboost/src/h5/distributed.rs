@@ -282,8 +282,8 @@ fn round_bytes() -> Option<usize> {
 
 /// The round size for `size` ranks. With several ranks small rounds are faster: a round's send,
 /// receive and assembly buffers stay in the CPU's caches between being filled and being read (4
-/// ranks, 256 MiB: 0.33–0.41 s in rounds of 2 MiB, 0.51–0.71 s in rounds of 16 MiB). One rank
-/// has no exchange, and larger rounds read its rows less sparsely (0.56–0.61 s against
+/// ranks, 256 MiB on tmpfs: 0.33–0.41 s in rounds of 2 MiB, 0.43–0.57 s in rounds of 16 MiB).
+/// One rank has no exchange, and larger rounds read its rows less sparsely (0.56–0.61 s against
 /// 0.62–0.65 s).
 fn default_round_bytes(size: usize) -> usize {
     if size == 1 { 16 << 20 } else { 2 << 20 }
