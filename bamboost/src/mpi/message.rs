@@ -157,9 +157,10 @@ fn root_header(out: &mut Vec<u8>, kind: u8, label: Label) {
 #[derive(Debug, Default)]
 pub(crate) struct LastLabel {
     text: Mutex<Option<(Vec<u8>, Vec<u8>)>>,
-    /// [`Label::key`] of the label this rank last sent, while it is still the last label: a
-    /// repeated call is recognised without locking or comparing text. Zero otherwise.
-    sent: [AtomicUsize; 4],
+    /// [`Label::key`] of a label known to be the last label (the one this rank last sent, or
+    /// last checked a frame against), while it still is; zero otherwise. A repeated call is
+    /// then recognised without locking or comparing text.
+    known: [AtomicUsize; 4],
 }
 
 impl LastLabel {
@@ -169,16 +170,24 @@ impl LastLabel {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether `label` is known to be the last label.
+    fn is_known(&self, label: Label) -> bool {
+        self.known
+            .iter()
+            .zip(label.key())
+            .all(|(known, k)| known.load(Ordering::Relaxed) == k)
+    }
+
+    fn set_known(&self, label: Label) {
+        for (known, k) in self.known.iter().zip(label.key()) {
+            known.store(k, Ordering::Relaxed);
+        }
+    }
+
     /// On the sender: whether `label` is the last label (so it need not be sent); if not, it
     /// becomes the last label.
     pub(crate) fn note_sent(&self, label: Label) -> bool {
-        let key = label.key();
-        if self
-            .sent
-            .iter()
-            .zip(key)
-            .all(|(sent, k)| sent.load(Ordering::Relaxed) == k)
-        {
+        if self.is_known(label) {
             return true;
         }
         let mut last = self.lock();
@@ -188,10 +197,28 @@ impl LastLabel {
         if !again {
             *last = Some((label.type_name.into(), label.method.into()));
         }
-        for (sent, k) in self.sent.iter().zip(key) {
-            sent.store(k, Ordering::Relaxed);
-        }
+        self.set_known(label);
         again
+    }
+
+    /// On a receiver: notes the label of a received frame (`None`: the last one again) and
+    /// checks that it names `expected`. If not, returns the method rank 0 ran, as text for the
+    /// error.
+    pub(crate) fn check_received(
+        &self,
+        sent: Option<SentLabel<'_>>,
+        expected: Label,
+    ) -> std::result::Result<(), String> {
+        if sent.is_none() && self.is_known(expected) {
+            return Ok(());
+        }
+        self.receive(sent, |theirs| match theirs {
+            Some(theirs) if theirs.is(expected) => Ok(()),
+            Some(theirs) => Err(format!("`{theirs}`")),
+            None => Err("a method this rank has no record of".into()),
+        })?;
+        self.set_known(expected);
+        Ok(())
     }
 
     /// On a receiver: notes the label of a received frame (`None`: the last one again) and
@@ -203,7 +230,7 @@ impl LastLabel {
     ) -> R {
         let mut last = self.lock();
         if let Some(sent) = sent {
-            for key in &self.sent {
+            for key in &self.known {
                 key.store(0, Ordering::Relaxed);
             }
             let (type_name, method) = last.get_or_insert_with(Default::default);
@@ -415,6 +442,41 @@ mod tests {
             Some("my::Index::count".into())
         );
         assert_eq!(LastLabel::default().receive(None, is(LABEL)), None);
+    }
+
+    #[test]
+    fn a_repeated_label_is_checked_without_its_text_and_a_new_one_resets_that() {
+        let receiver = LastLabel::default();
+        let other = Label {
+            type_name: "my::Index",
+            method: "len",
+        };
+        let sent = |label: Label| SentLabel {
+            type_name: label.type_name.as_bytes(),
+            method: label.method.as_bytes(),
+        };
+        assert_eq!(
+            receiver.check_received(None, LABEL),
+            Err("a method this rank has no record of".into())
+        );
+        assert_eq!(receiver.check_received(Some(sent(LABEL)), LABEL), Ok(()));
+        // Known now: checked on the fast path, and still against the right label.
+        assert_eq!(receiver.check_received(None, LABEL), Ok(()));
+        assert_eq!(
+            receiver.check_received(None, other),
+            Err("`my::Index::count`".into())
+        );
+        assert_eq!(receiver.check_received(None, LABEL), Ok(()));
+        // Rank 0 moved on to another method: the known label no longer counts.
+        assert_eq!(
+            receiver.check_received(Some(sent(other)), LABEL),
+            Err("`my::Index::len`".into())
+        );
+        assert_eq!(
+            receiver.check_received(None, LABEL),
+            Err("`my::Index::len`".into())
+        );
+        assert_eq!(receiver.check_received(None, other), Ok(()));
     }
 
     #[test]

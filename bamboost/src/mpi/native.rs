@@ -90,14 +90,19 @@ impl History {
         {
             return record;
         }
-        let record = Arc::new(History {
+        let record = Arc::new(History::new());
+        records.push((key, Arc::downgrade(&record)));
+        record
+    }
+
+    /// A record of a communicator with no broadcasts yet.
+    fn new() -> History {
+        History {
             needed: std::array::from_fn(|_| AtomicU16::new(0)),
             next: AtomicUsize::new(0),
             header: AtomicUsize::new(MIN_HEADER),
             last_label: LastLabel::default(),
-        });
-        records.push((key, Arc::downgrade(&record)));
-        record
+        }
     }
 
     /// The size of the next broadcast header, in `MIN_HEADER..=MAX_HEADER`.
@@ -106,21 +111,26 @@ impl History {
     }
 
     /// Records that a message needed `bytes` of header. Broadcasts on one communicator are
-    /// ordered (MPI requires it), so plain atomic loads and stores suffice.
+    /// ordered (MPI requires it), so plain atomic loads and stores suffice. The window's largest
+    /// entry is looked for again only when the entry that leaves the window set the header.
     fn record(&self, bytes: usize) {
+        let clamp = |n: usize| n.clamp(MIN_HEADER, MAX_HEADER);
         let slot = self.next.load(Ordering::Relaxed);
+        let left = usize::from(self.needed[slot].load(Ordering::Relaxed));
         self.needed[slot].store(bytes.min(MAX_HEADER) as u16, Ordering::Relaxed);
         self.next.store((slot + 1) % WINDOW, Ordering::Relaxed);
-        let largest = self
-            .needed
-            .iter()
-            .map(|n| n.load(Ordering::Relaxed))
-            .max()
-            .unwrap_or(0);
-        self.header.store(
-            usize::from(largest).clamp(MIN_HEADER, MAX_HEADER),
-            Ordering::Relaxed,
-        );
+        let header = self.header();
+        if clamp(bytes) >= header {
+            self.header.store(clamp(bytes), Ordering::Relaxed);
+        } else if clamp(left) == header {
+            let largest = self
+                .needed
+                .iter()
+                .map(|n| usize::from(n.load(Ordering::Relaxed)))
+                .max()
+                .unwrap_or(0);
+            self.header.store(clamp(largest), Ordering::Relaxed);
+        }
     }
 }
 
@@ -484,4 +494,32 @@ fn install_abort_on_panic() {
             }
         }));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_the_largest_recent_need() {
+        let history = History::new();
+        let mut recent = std::collections::VecDeque::new();
+        // Sizes that rise, fall and leave the window in every way (a fixed pseudo-random walk).
+        let mut x = 7usize;
+        for i in 0..2000 {
+            x = (x * 1103515245 + 12345) % (1 << 31);
+            let bytes = if i % 97 < 20 { x % 400 } else { x % 40 };
+            history.record(bytes);
+            recent.push_back(bytes.min(MAX_HEADER));
+            if recent.len() > WINDOW {
+                recent.pop_front();
+            }
+            let largest = recent.iter().copied().max().unwrap_or(0);
+            assert_eq!(
+                history.header(),
+                largest.clamp(MIN_HEADER, MAX_HEADER),
+                "after {i} messages"
+            );
+        }
+    }
 }

@@ -240,14 +240,10 @@ pub(crate) fn run<R, X: Transport<R>>(comm: &Comm, label: Label, body: impl FnOn
                 desync(comm, label, "a plain collective such as `Comm::bcast`")
             };
             let fresh = LastLabel::default();
-            let checked =
-                comm.last_label()
-                    .unwrap_or(&fresh)
-                    .receive(sent, |theirs| match theirs {
-                        Some(theirs) if theirs.is(label) => Ok(()),
-                        Some(theirs) => Err(format!("`{theirs}`")),
-                        None => Err("a method this rank has no record of".into()),
-                    });
+            let checked = comm
+                .last_label()
+                .unwrap_or(&fresh)
+                .check_received(sent, label);
             if let Err(theirs) = checked {
                 desync(comm, label, &theirs);
             }
