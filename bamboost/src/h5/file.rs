@@ -397,24 +397,25 @@ impl File {
                 object: "/".into(),
             });
         }
-        let mut builder = hdf5::File::with_options();
-        builder.with_fapl(|p| p.fclose_degree(hdf5::file::FileCloseDegree::Strong));
-        #[cfg(feature = "mpi")]
-        if parallel {
-            use crate::mpi::rsmpi::traits::AsRaw;
-            if let Some(raw) = comm.as_mpi() {
-                builder.with_fapl(|p| p.mpio(raw.as_raw(), None));
-            }
-        }
-        #[cfg(not(feature = "mpi"))]
-        let _ = (parallel, comm);
         // A new file is created directly: `append` would first try (collectively, under MPI-IO)
         // to open it and fail. An existing file is opened, never truncated.
-        let exists = self.path.exists();
-        let open = || match (write, exists) {
-            (true, true) => builder.open_rw(&self.path),
-            (true, false) => builder.create_excl(&self.path),
-            (false, _) => builder.open(&self.path),
+        let mode = match (write, self.path.exists()) {
+            (true, true) => hdf5::OpenMode::ReadWrite,
+            (true, false) => hdf5::OpenMode::CreateExcl,
+            (false, _) => hdf5::OpenMode::Read,
+        };
+        let creating = mode == hdf5::OpenMode::CreateExcl;
+        let open = || {
+            #[cfg(feature = "mpi")]
+            if parallel && let Some(raw) = comm.as_mpi() {
+                use crate::mpi::rsmpi::traits::AsRaw;
+                return super::raw::open_mpio(&self.path, mode, raw.as_raw());
+            }
+            #[cfg(not(feature = "mpi"))]
+            let _ = (parallel, comm);
+            hdf5::File::with_options()
+                .with_fapl(|p| p.fclose_degree(hdf5::file::FileCloseDegree::Strong))
+                .open_as(&self.path, mode)
         };
         let timeout = match timeout {
             Some(t) => t,
@@ -427,8 +428,7 @@ impl File {
             match open() {
                 Ok(handle) => return Ok(handle),
                 Err(e) if is_lock_error(&e) || being_created(&self.path, &e, start.elapsed()) => {
-                    if write && !exists && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0)
-                    {
+                    if creating && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
                         // Our exclusive create made the file, then lost the lock to a reader
                         // that opened the empty file: start again with a new file.
                         let _ = std::fs::remove_file(&self.path);
