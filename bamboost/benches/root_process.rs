@@ -22,7 +22,9 @@
 //! mpirun -np 4 --oversubscribe target/mpi/release/deps/root_process-<hash> [FILTER]
 //! ```
 //!
-//! With `FILTER`, only the payloads whose name contains it are measured (e.g. `100 B`).
+//! With `FILTER`, only the payloads whose name contains it are measured (e.g. `100 B`). With the
+//! encoded payload, rank 0 then also times bincode alone (encode and decode, no MPI): the floor
+//! that no transport can remove.
 
 use bamboost::mpi::rsmpi::collective::SystemOperation;
 use bamboost::mpi::rsmpi::topology::SimpleCommunicator;
@@ -182,6 +184,35 @@ fn row(
     ))
 }
 
+/// Median µs of one bincode encode and one decode of `pairs`, in this process alone (bincode 2's
+/// standard configuration through serde, as bamboost's codec): the part of an encoded call that
+/// no transport can remove.
+fn codec_alone(pairs: &[(f64, f64)]) -> (f64, f64) {
+    let config = bincode::config::standard();
+    let encoded = bincode::serde::encode_to_vec(pairs, config).expect("encode");
+    let time = |f: &mut dyn FnMut()| {
+        let times = (0..SAMPLES)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..20 {
+                    f();
+                }
+                start.elapsed().as_secs_f64() / 20.0 * 1e6
+            })
+            .collect();
+        median(times)
+    };
+    let encode = time(&mut || {
+        black_box(bincode::serde::encode_to_vec(black_box(pairs), config).expect("encode"));
+    });
+    let decode = time(&mut || {
+        let decoded: (Vec<(f64, f64)>, usize) =
+            bincode::serde::decode_from_slice(black_box(&encoded), config).expect("decode");
+        black_box(decoded);
+    });
+    (encode, decode)
+}
+
 fn main() {
     let mut comm = Comm::world();
     if comm.as_mpi().is_none() {
@@ -251,8 +282,15 @@ fn main() {
             "| ranks | payload | bytes | bare µs/call [range] | `#[root_process]` µs/call [range] | ratio |"
         );
         println!("|---:|---|---:|---:|---:|---:|");
+        let encoded = rows[5].is_some();
         for row in rows.into_iter().flatten() {
             println!("{row}");
+        }
+        if encoded {
+            let (encode, decode) = codec_alone(&source.pairs);
+            println!(
+                "\nbincode alone (rank 0, no MPI), 1 MiB `Vec<(f64, f64)>`: encode {encode:.0} µs, decode {decode:.0} µs"
+            );
         }
     }
 }
