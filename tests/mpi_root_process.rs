@@ -103,6 +103,25 @@ impl Ledger {
             .collect()
     }
 
+    /// Tuples of one number type travel as their numbers; mixed tuples are encoded.
+    fn spans(&self, n: usize) -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|i| (i as f64, self.world_rank as f64 - i as f64))
+            .collect()
+    }
+
+    fn cells(&self, n: usize) -> Vec<(i64, i64, i64, i64)> {
+        (0..n as i64)
+            .map(|i| (i, i + 1, -i, self.world_rank as i64))
+            .collect()
+    }
+
+    fn mixed(&self, n: usize) -> Vec<(f64, u8)> {
+        (0..n)
+            .map(|i| (i as f64, (i + self.world_rank) as u8))
+            .collect()
+    }
+
     fn bytes(&self, n: usize) -> std::vec::Vec<u8> {
         (0..n).map(|i| (i % 251) as u8).collect()
     }
@@ -176,6 +195,18 @@ fn main() {
                     (0..n)
                         .map(|i| [i as f64, -(i as f64), 0.0])
                         .collect::<Vec<_>>()
+                );
+                ensure_eq!(
+                    ledger.spans(n),
+                    (0..n).map(|i| (i as f64, -(i as f64))).collect::<Vec<_>>()
+                );
+                ensure_eq!(
+                    ledger.cells(n),
+                    (0..n as i64).map(|i| (i, i + 1, -i, 0)).collect::<Vec<_>>()
+                );
+                ensure_eq!(
+                    ledger.mixed(n),
+                    (0..n).map(|i| (i as f64, i as u8)).collect::<Vec<_>>()
                 );
             }
             Ok(())

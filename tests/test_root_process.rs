@@ -90,6 +90,42 @@ impl<T: Clone + Serialize + serde::de::DeserializeOwned + PartialEq> Store<T> {
     }
 }
 
+/// Return types that travel as raw memory under MPI: the same values on the serial back end.
+struct Mesh {
+    comm: CommSlot,
+}
+
+impl HasComm for Mesh {
+    fn comm(&self) -> Comm {
+        self.comm.get()
+    }
+}
+
+#[root_process]
+impl Mesh {
+    fn nodes(&self) -> Vec<[f64; 2]> {
+        vec![[0.0, 1.0], [2.0, 3.0]]
+    }
+
+    fn edges(&self) -> Vec<(u32, u32)> {
+        vec![(0, 1), (1, 0)]
+    }
+
+    fn weights(&self) -> Vec<(f64, u8)> {
+        vec![(0.5, 1)]
+    }
+}
+
+#[test]
+fn vectors_of_number_rows_and_tuples() {
+    let mesh = Mesh {
+        comm: CommSlot::new(),
+    };
+    assert_eq!(mesh.nodes(), [[0.0, 1.0], [2.0, 3.0]]);
+    assert_eq!(mesh.edges(), [(0, 1), (1, 0)]);
+    assert_eq!(mesh.weights(), [(0.5, 1)]);
+}
+
 #[test]
 fn values_and_mutation() {
     let mut store = Store::new();

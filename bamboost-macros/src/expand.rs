@@ -113,6 +113,9 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
                         };
                         quote_spanned!(ret_span=> #private::on_root_number_rows::<#number, #len>)
                     }
+                    Element::Tuple(tuple) => {
+                        quote_spanned!(ret_span=> #private::on_root_number_tuples::<#tuple>)
+                    }
                 }
             }
             ReturnType::Type(_, ty) if is_string(ty) => {
@@ -168,12 +171,15 @@ enum Element<'a> {
     Number(&'a syn::Type),
     /// An array of primitive numbers, with its length.
     Row(&'a syn::Type, &'a syn::Expr),
+    /// A tuple of two to four elements spelled as the same primitive number (`(f64, f64)`).
+    Tuple(&'a syn::Type),
 }
 
 /// The element of a return type spelled `Vec<T>` (or `std::vec::Vec<T>`, `alloc::vec::Vec<T>`)
-/// with `T` a primitive number or an array of them (`[f64; 3]`): such vectors are broadcast as
-/// raw memory instead of being encoded element by element. Other spellings (aliases) take the
-/// general path, which gives the same result, only slower.
+/// with `T` a primitive number, an array of them (`[f64; 3]`) or a tuple of two to four of one
+/// of them (`(f64, f64)`): such vectors are broadcast as raw memory instead of being encoded
+/// element by element. Other spellings (aliases) take the general path, which gives the same
+/// result, only slower.
 fn number_vector_element(ty: &syn::Type) -> Option<Element<'_>> {
     let syn::Type::Path(path) = ty else {
         return None;
@@ -194,6 +200,13 @@ fn number_vector_element(ty: &syn::Type) -> Option<Element<'_>> {
     match element {
         syn::Type::Array(array) if is_number(&array.elem) => {
             Some(Element::Row(&array.elem, &array.len))
+        }
+        syn::Type::Tuple(tuple)
+            if (2..=4).contains(&tuple.elems.len())
+                && tuple.elems.iter().all(is_number)
+                && tuple.elems.iter().all(|e| e == &tuple.elems[0]) =>
+        {
+            Some(Element::Tuple(element))
         }
         number if is_number(number) => Some(Element::Number(number)),
         _ => None,
@@ -259,6 +272,8 @@ mod tests {
                     fn field(&self) -> Vec<f64> { vec![] }
                     fn points(&self) -> Vec<[f32; 3]> { vec![] }
                     fn pairs(&self) -> Vec<[u8; 2 * LEN]> { vec![] }
+                    fn spans(&self) -> Vec<(f64, f64)> { vec![] }
+                    fn mixed(&self) -> Vec<(f64, u8)> { vec![] }
                     fn names(&self) -> Vec<String> { vec![] }
                     fn title(&self) -> String { String::new() }
                     fn label(&self) -> std::string::String { String::new() }
@@ -348,6 +363,26 @@ mod tests {
                             ::core::any::type_name::<Self>(),
                             "pairs",
                             move || -> Vec<[u8; 2 * LEN]> { vec![] },
+                        )
+                    }
+                    fn spans(&self) -> Vec<(f64, f64)> {
+                        ::bamboost::__private::on_root_number_tuples::<
+                            (f64, f64),
+                        >(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "spans",
+                            move || -> Vec<(f64, f64)> { vec![] },
+                        )
+                    }
+                    fn mixed(&self) -> Vec<(f64, u8)> {
+                        ::bamboost::__private::on_root::<
+                            Vec<(f64, u8)>,
+                        >(
+                            &::bamboost::__private::comm_of(&*self),
+                            ::core::any::type_name::<Self>(),
+                            "mixed",
+                            move || -> Vec<(f64, u8)> { vec![] },
                         )
                     }
                     fn names(&self) -> Vec<String> {

@@ -23,8 +23,9 @@ use proc_macro::TokenStream;
 ///   calls complete at once instead of deadlocking;
 /// - sends its return value (encoded with bincode) to every rank, which all return it. A
 ///   `Result` is a value like any other: an `Err` on rank 0 is the same `Err` on every rank.
-///   A return type spelled `Vec<n>` or `Vec<[n; N]>` (`n` a primitive number) or `String`
-///   skips the encoding: its bytes are broadcast as they are;
+///   A return type spelled `Vec<n>`, `Vec<[n; N]>` or `Vec<(n, n)>` (`n` a primitive number;
+///   tuples of two to four) or `String` skips the encoding: its bytes are broadcast as they
+///   are;
 /// - catches a panic on rank 0, sends it to every rank, and panics on every rank with the
 ///   original message, so no rank waits forever;
 /// - checks that every rank called the same method: a rank that called a different one panics

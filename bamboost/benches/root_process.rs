@@ -4,9 +4,11 @@
 //! (so the clone is part of the method's cost). The payloads cover both ways a return value
 //! travels:
 //!
-//! - `Vec` of plain numbers or arrays of them (`Vec<u8>`, `Vec<f64>`, `Vec<[f64; 2]>`) and
-//!   `String`: the value's own bytes are broadcast (inside the frame when small);
-//! - any other serde type (`Vec<(f64, f64)>`): encoded with bincode, broadcast, decoded.
+//! - `Vec` of plain numbers, of arrays or of tuples of them (`Vec<u8>`, `Vec<f64>`,
+//!   `Vec<[f64; 2]>`, `Vec<(f64, f64)>`) and `String`: the value's own bytes are broadcast
+//!   (inside the frame when small);
+//! - any other serde type (`Vec<Point>`, a struct of two `f64`): encoded with bincode,
+//!   broadcast, decoded.
 //!
 //! The baseline ("bare") sends the value's bytes by hand: rank 0 holds them in a buffer it
 //! keeps, and every rank calls rsmpi's `broadcast_into` once on a buffer of that known length
@@ -48,6 +50,14 @@ struct Source {
     raw: Vec<u8>,
     points: Vec<[f64; 2]>,
     pairs: Vec<(f64, f64)>,
+    structs: Vec<Point>,
+}
+
+/// A user's type: serde encodes it field by field.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Point {
+    x: f64,
+    y: f64,
 }
 
 impl HasComm for Source {
@@ -80,6 +90,10 @@ impl Source {
 
     fn pairs(&self) -> Vec<(f64, f64)> {
         self.pairs.clone()
+    }
+
+    fn structs(&self) -> Vec<Point> {
+        self.structs.clone()
     }
 }
 
@@ -184,12 +198,12 @@ fn row(
     ))
 }
 
-/// Median µs of one bincode encode and one decode of `pairs`, in this process alone (bincode 2's
+/// Median µs of one bincode encode and one decode of `points`, in this process alone (bincode 2's
 /// standard configuration through serde, as bamboost's codec): the part of an encoded call that
 /// no transport can remove.
-fn codec_alone(pairs: &[(f64, f64)]) -> (f64, f64) {
+fn codec_alone(points: &[Point]) -> (f64, f64) {
     let config = bincode::config::standard();
-    let encoded = bincode::serde::encode_to_vec(pairs, config).expect("encode");
+    let encoded = bincode::serde::encode_to_vec(points, config).expect("encode");
     let time = |f: &mut dyn FnMut()| {
         let times = (0..SAMPLES)
             .map(|_| {
@@ -203,10 +217,10 @@ fn codec_alone(pairs: &[(f64, f64)]) -> (f64, f64) {
         median(times)
     };
     let encode = time(&mut || {
-        black_box(bincode::serde::encode_to_vec(black_box(pairs), config).expect("encode"));
+        black_box(bincode::serde::encode_to_vec(black_box(points), config).expect("encode"));
     });
     let decode = time(&mut || {
-        let decoded: (Vec<(f64, f64)>, usize) =
+        let decoded: (Vec<Point>, usize) =
             bincode::serde::decode_from_slice(black_box(&encoded), config).expect("decode");
         black_box(decoded);
     });
@@ -230,6 +244,12 @@ fn main() {
             .collect(),
         points: (0..65_536).map(|i| [f64::from(i), -f64::from(i)]).collect(),
         pairs: (0..65_536).map(|i| (f64::from(i), -f64::from(i))).collect(),
+        structs: (0..65_536)
+            .map(|i| Point {
+                x: f64::from(i),
+                y: -f64::from(i),
+            })
+            .collect(),
     };
     // Every rank must get rank 0's values.
     assert!(
@@ -237,6 +257,7 @@ fn main() {
             && source.field() == source.field
             && source.points() == source.points
             && source.pairs() == source.pairs
+            && source.structs() == source.structs
     );
 
     let rows = [
@@ -272,12 +293,18 @@ fn main() {
         ),
         row(
             world,
-            "1 MiB `Vec<(f64, f64)>` (encoded; bare: the same 1 MiB)",
+            "1 MiB `Vec<(f64, f64)>` (raw memory)",
             &bytes_of(&source.points),
             &mut || drop(black_box(source.pairs())),
         ),
+        row(
+            world,
+            "1 MiB `Vec<Point>` (encoded; bare: the same 1 MiB)",
+            &bytes_of(&source.points),
+            &mut || drop(black_box(source.structs())),
+        ),
     ];
-    let encoded = rows[5].is_some();
+    let encoded = rows[6].is_some();
     if world.rank() == 0 {
         println!(
             "| ranks | payload | bytes | bare µs/call [range] | `#[root_process]` µs/call [range] | ratio |"
@@ -287,9 +314,9 @@ fn main() {
             println!("{row}");
         }
         if encoded {
-            let (encode, decode) = codec_alone(&source.pairs);
+            let (encode, decode) = codec_alone(&source.structs);
             println!(
-                "\nbincode alone (rank 0, no MPI), 1 MiB `Vec<(f64, f64)>`: encode {encode:.0} µs, decode {decode:.0} µs"
+                "\nbincode alone (rank 0, no MPI), 1 MiB `Vec<Point>`: encode {encode:.0} µs, decode {decode:.0} µs"
             );
         }
     }

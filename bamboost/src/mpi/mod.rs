@@ -50,7 +50,7 @@ mod message;
 mod native;
 pub mod op;
 pub(crate) mod root;
-mod scalar;
+pub(crate) mod scalar;
 mod scope;
 mod slot;
 

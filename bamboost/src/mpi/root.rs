@@ -2,7 +2,7 @@
 
 use super::comm::{Comm, with_scratch};
 use super::message::{self, Frame, Label, LastLabel};
-use super::scalar::{self, Scalar};
+use super::scalar::{self, NumberTuple, Scalar};
 use super::scope;
 use crate::codec;
 use crate::error::Result;
@@ -112,6 +112,41 @@ impl<T: Scalar, const N: usize> Transport<Vec<[T; N]>> for Numbers {
         let (len, used) = message::take_len(payload)?;
         let mut value = vec![[scalar::zero::<T>(); N]; len];
         let numbers = value.as_flattened_mut();
+        if std::mem::size_of_val(numbers) <= INLINE_NUMBERS {
+            scalar::copy_from_bytes(numbers, &payload[used..])?;
+        } else {
+            comm.bcast_into(numbers, 0)?;
+        }
+        Ok(value)
+    }
+}
+
+/// Tuples of one number type (`(f64, f64)`): as a vector of their numbers when the tuple is
+/// laid out as an array of them ([`NumberTuple::FLAT`], known at compile time and so the same on
+/// every rank); otherwise [`Encoded`].
+pub(crate) struct Tuples;
+
+impl<U: NumberTuple> Transport<Vec<U>> for Tuples {
+    fn frame(value: &Vec<U>, out: &mut Vec<u8>) -> Result<()> {
+        match scalar::tuple_numbers(value) {
+            Some(numbers) => frame_numbers(value.len(), scalar::as_bytes(numbers), out),
+            None => Encoded::frame(value, out),
+        }
+    }
+
+    fn send_rest(comm: &Comm, value: &mut Vec<U>) {
+        if let Some(numbers) = scalar::tuple_numbers_mut(value) {
+            send_numbers(comm, numbers);
+        }
+    }
+
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<U>> {
+        if !U::FLAT {
+            return Encoded::receive(comm, payload);
+        }
+        let (len, used) = message::take_len(payload)?;
+        let mut value = vec![U::ZERO; len];
+        let numbers = scalar::tuple_numbers_mut(&mut value).unwrap_or_default();
         if std::mem::size_of_val(numbers) <= INLINE_NUMBERS {
             scalar::copy_from_bytes(numbers, &payload[used..])?;
         } else {

@@ -43,6 +43,72 @@ macro_rules! scalars {
 
 scalars!(u8, i8, u16, i16, u32, i32, u64, i64, f32, f64);
 
+/// A tuple of two to four values of one [`Scalar`] type (`(f64, f64)`), which a
+/// `#[root_process]` method returning `Vec` of it broadcasts as the tuples' numbers, without
+/// encoding, when the tuple is laid out as an array of them. Rust does not promise that layout;
+/// [`NumberTuple::FLAT`] checks it at compile time, and tuples laid out otherwise are encoded.
+///
+/// Sealed; not a stable API (the generated code names it).
+///
+/// # MPI
+///
+/// Local: a marker trait.
+#[doc(hidden)]
+pub trait NumberTuple:
+    Copy + serde::Serialize + serde::de::DeserializeOwned + 'static + sealed::Sealed
+{
+    /// The number type of every element.
+    type Number: Scalar;
+    /// Whether the tuple is laid out as `[Self::Number; N]`: no padding, elements in order.
+    const FLAT: bool;
+    /// All zeros.
+    const ZERO: Self;
+}
+
+macro_rules! number_tuples {
+    ($($len:literal: ($($i:tt $t:ident),+);)*) => {$(
+        impl<T: Scalar> sealed::Sealed for ($($t,)+) {}
+        impl<T: Scalar + serde::Serialize + serde::de::DeserializeOwned> NumberTuple for ($($t,)+) {
+            type Number = T;
+            const FLAT: bool = std::mem::size_of::<Self>() == $len * std::mem::size_of::<T>()
+                $(&& std::mem::offset_of!(Self, $i) == $i * std::mem::size_of::<T>())+;
+            // SAFETY: all-zero bits are a valid value of every primitive integer and float,
+            // and so of a tuple of them.
+            const ZERO: Self = unsafe { std::mem::zeroed() };
+        }
+    )*};
+}
+
+number_tuples! {
+    2: (0 T, 1 T);
+    3: (0 T, 1 T, 2 T);
+    4: (0 T, 1 T, 2 T, 3 T);
+}
+
+/// The numbers of `tuples`, in order, if the tuple type is laid out as an array of them.
+pub(crate) fn tuple_numbers<U: NumberTuple>(tuples: &[U]) -> Option<&[U::Number]> {
+    // SAFETY: with `FLAT`, a `U` is exactly `N` numbers of `U::Number` in order with no padding
+    // and the alignment of `U::Number`, so `tuples` is `N × len` initialised numbers.
+    U::FLAT.then(|| unsafe {
+        std::slice::from_raw_parts(
+            tuples.as_ptr().cast::<U::Number>(),
+            std::mem::size_of_val(tuples) / std::mem::size_of::<U::Number>(),
+        )
+    })
+}
+
+/// As [`tuple_numbers`], mutable: any numbers written are valid tuples.
+pub(crate) fn tuple_numbers_mut<U: NumberTuple>(tuples: &mut [U]) -> Option<&mut [U::Number]> {
+    // SAFETY: as in `tuple_numbers`; every bit pattern of the numbers is a valid number, so
+    // whatever is written leaves valid tuples.
+    U::FLAT.then(|| unsafe {
+        std::slice::from_raw_parts_mut(
+            tuples.as_mut_ptr().cast::<U::Number>(),
+            std::mem::size_of_val(tuples) / std::mem::size_of::<U::Number>(),
+        )
+    })
+}
+
 /// The bytes of a slice of scalars.
 pub(crate) fn as_bytes<T: Scalar>(data: &[T]) -> &[u8] {
     // SAFETY: every `Scalar` is a primitive integer or float: no padding, every byte initialised,
@@ -97,4 +163,28 @@ pub(crate) fn vec_from_bytes<T: Scalar>(bytes: &[u8], len: usize) -> crate::Resu
         data.set_len(len);
     }
     Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_of_one_number_type_are_their_numbers_in_order() {
+        let flat = [
+            <(f64, f64)>::FLAT,
+            <(u8, u8, u8)>::FLAT,
+            <(i32, i32, i32, i32)>::FLAT,
+        ];
+        assert_eq!(flat, [true; 3], "laid out as arrays on this target");
+        let mut pairs = vec![(1.5f64, -2.0f64), (3.0, 4.25)];
+        assert_eq!(tuple_numbers(&pairs), Some(&[1.5, -2.0, 3.0, 4.25][..]));
+        if let Some(numbers) = tuple_numbers_mut(&mut pairs) {
+            numbers[3] = 9.0;
+        }
+        assert_eq!(pairs[1], (3.0, 9.0));
+        let triples = [(1u8, 2u8, 3u8), (4, 5, 6)];
+        assert_eq!(tuple_numbers(&triples), Some(&[1, 2, 3, 4, 5, 6][..]));
+        assert_eq!(<(u16, u16)>::ZERO, (0, 0));
+    }
 }
