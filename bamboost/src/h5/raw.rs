@@ -223,7 +223,13 @@ pub(crate) fn open_mpio(
                 OpenMode::Read => H5Fopen(name.as_ptr(), H5F_ACC_RDONLY, fapl.id()),
                 OpenMode::ReadWrite => H5Fopen(name.as_ptr(), H5F_ACC_RDWR, fapl.id()),
                 OpenMode::Create => H5Fcreate(name.as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
-                _ => H5Fcreate(name.as_ptr(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.id()),
+                OpenMode::CreateExcl => {
+                    H5Fcreate(name.as_ptr(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.id())
+                }
+                // Open-or-create and SWMR reads are decided by the caller, not here.
+                other => {
+                    return Err(format!("open mode {other:?} is not supported with MPI-IO").into());
+                }
             }
         };
         check(id)?;
