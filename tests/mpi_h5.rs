@@ -243,6 +243,32 @@ fn main() {
         f.close().map_err(fail)
     });
 
+    t.check(
+        "a file that is not HDF5 fails to open on every rank and is left as it was",
+        |c| {
+            let file = shared_file(c, &dir, "notes.h5")?;
+            let text = "these are notes, not HDF5\n".repeat(50);
+            if c.rank() == 0 {
+                std::fs::write(file.path(), &text).map_err(fail)?;
+            }
+            c.barrier();
+            for write in [false, true] {
+                let opened = if write {
+                    file.open_mut().map(drop)
+                } else {
+                    file.open().map(drop)
+                };
+                ensure!(
+                    matches!(opened, Err(Error::Hdf5 { .. })),
+                    "write {write}: expected an HDF5 error, got {opened:?}"
+                );
+            }
+            c.barrier();
+            ensure_eq!(std::fs::read_to_string(file.path()).map_err(fail)?, text);
+            Ok(())
+        },
+    );
+
     t.check("atomic mode and independent transfer", |c| {
         let file = shared_file(c, &dir, "atomic.h5")?;
         let f = file
