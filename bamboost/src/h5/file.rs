@@ -391,7 +391,15 @@ impl File {
         comm: &Comm,
         timeout: Option<LockTimeout>,
     ) -> Result<hdf5::File> {
-        if !write && !self.path.exists() {
+        // Under MPI-IO every rank must open the file the same way (the open is collective), so
+        // rank 0's view of whether it exists decides: another node may not see a file that was
+        // just created yet.
+        let mut exists = [u8::from(self.path.exists())];
+        if parallel {
+            comm.bcast_into(&mut exists, 0)?;
+        }
+        let exists = exists[0] != 0;
+        if !write && !exists {
             return Err(Error::NotFound {
                 file: self.path.clone(),
                 object: "/".into(),
@@ -399,7 +407,7 @@ impl File {
         }
         // A new file is created directly: `append` would first try (collectively, under MPI-IO)
         // to open it and fail. An existing file is opened, never truncated.
-        let mode = match (write, self.path.exists()) {
+        let mode = match (write, exists) {
             (true, true) => hdf5::OpenMode::ReadWrite,
             (true, false) => hdf5::OpenMode::CreateExcl,
             (false, _) => hdf5::OpenMode::Read,
