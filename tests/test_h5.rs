@@ -252,6 +252,24 @@ fn bad_distributed_input_is_a_typed_error_and_keeps_existing_data() -> bamboost:
 }
 
 #[test]
+fn a_file_that_is_not_hdf5_is_an_hdf5_error_not_a_lock_and_is_left_as_it_was() {
+    let (_dir, file) = new_file();
+    let text = "notes, not HDF5\n".repeat(20);
+    std::fs::write(file.path(), &text).expect("write the text file");
+    for options in [
+        OpenOptions::new().lock_timeout(LockTimeout::Fail),
+        OpenOptions::new().lock_timeout(LockTimeout::from_secs(0.3)),
+    ] {
+        let read = file.open_with(&options).map(drop);
+        let write = file.open_mut_with(&options).map(drop);
+        for result in [read, write] {
+            assert!(matches!(result, Err(Error::Hdf5 { .. })), "{result:?}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(file.path()).ok(), Some(text));
+}
+
+#[test]
 fn a_file_locked_by_another_process_times_out_with_a_typed_error() -> bamboost::Result<()> {
     let (_dir, file) = new_file();
     file.open_mut()?.close()?;

@@ -436,6 +436,7 @@ impl File {
             match open() {
                 Ok(handle) => return Ok(handle),
                 Err(e) if is_lock_error(&e) || being_created(&self.path, &e, start.elapsed()) => {
+                    let locked = is_lock_error(&e);
                     if creating && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
                         // Our exclusive create made the file, then lost the lock to a reader
                         // that opened the empty file: start again with a new file.
@@ -447,17 +448,23 @@ impl File {
                         LockTimeout::After(limit) => waited >= limit,
                         LockTimeout::Never => false,
                     };
-                    if give_up {
+                    if give_up && locked {
                         return Err(Error::Locked {
                             file: self.path.clone(),
                             waited_secs: waited.as_secs_f64(),
                         });
                     }
+                    if give_up {
+                        // Not a lock: the file is empty or not (yet) HDF5; say what HDF5 said.
+                        return Err(self.hdf5_error("/")(e));
+                    }
                     if waited >= next_warning {
-                        tracing::warn!(
-                            "{} is locked by another process; waiting",
-                            self.path.display()
-                        );
+                        let why = if locked {
+                            "is locked by another process"
+                        } else {
+                            "is not a complete HDF5 file yet (being created?)"
+                        };
+                        tracing::warn!("{} {why}; waiting", self.path.display());
                         next_warning = waited + Duration::from_secs(10);
                     }
                     let pause_now = match timeout {
