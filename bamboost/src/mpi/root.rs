@@ -78,6 +78,16 @@ fn send_numbers<T: Scalar>(comm: &Comm, numbers: &mut [T]) {
     }
 }
 
+/// Fills `numbers` with rank 0's: from the frame's `inline` bytes when they travelled there,
+/// otherwise from the broadcast [`send_numbers`] makes.
+fn receive_numbers<T: Scalar>(comm: &Comm, numbers: &mut [T], inline: &[u8]) -> Result<()> {
+    if std::mem::size_of_val(numbers) <= INLINE_NUMBERS {
+        scalar::copy_from_bytes(numbers, inline)
+    } else {
+        comm.bcast_into(numbers, 0)
+    }
+}
+
 impl<T: Scalar> Transport<Vec<T>> for Numbers {
     fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
         frame_numbers(value.len(), scalar::as_bytes(value), out)
@@ -111,12 +121,7 @@ impl<T: Scalar, const N: usize> Transport<Vec<[T; N]>> for Numbers {
     fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<[T; N]>> {
         let (len, used) = message::take_len(payload)?;
         let mut value = vec![[scalar::zero::<T>(); N]; len];
-        let numbers = value.as_flattened_mut();
-        if std::mem::size_of_val(numbers) <= INLINE_NUMBERS {
-            scalar::copy_from_bytes(numbers, &payload[used..])?;
-        } else {
-            comm.bcast_into(numbers, 0)?;
-        }
+        receive_numbers(comm, value.as_flattened_mut(), &payload[used..])?;
         Ok(value)
     }
 }
@@ -147,11 +152,7 @@ impl<U: NumberTuple> Transport<Vec<U>> for Tuples {
         let (len, used) = message::take_len(payload)?;
         let mut value = vec![U::ZERO; len];
         let numbers = scalar::tuple_numbers_mut(&mut value).unwrap_or_default();
-        if std::mem::size_of_val(numbers) <= INLINE_NUMBERS {
-            scalar::copy_from_bytes(numbers, &payload[used..])?;
-        } else {
-            comm.bcast_into(numbers, 0)?;
-        }
+        receive_numbers(comm, numbers, &payload[used..])?;
         Ok(value)
     }
 }
