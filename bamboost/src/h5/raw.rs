@@ -205,7 +205,7 @@ pub(crate) fn open_mpio(
     comm: crate::mpi::rsmpi::ffi::MPI_Comm,
 ) -> hdf5::Result<File> {
     use hdf5::OpenMode;
-    use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDONLY, H5F_ACC_RDWR, H5F_ACC_TRUNC};
+    use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDONLY, H5F_ACC_RDWR};
     use hdf5_sys::h5f::{H5Fcreate, H5Fopen};
     let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
         .map_err(|_| format!("the path {} contains a NUL byte", path.display()))?;
@@ -222,11 +222,11 @@ pub(crate) fn open_mpio(
             match mode {
                 OpenMode::Read => H5Fopen(name.as_ptr(), H5F_ACC_RDONLY, fapl.id()),
                 OpenMode::ReadWrite => H5Fopen(name.as_ptr(), H5F_ACC_RDWR, fapl.id()),
-                OpenMode::Create => H5Fcreate(name.as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
                 OpenMode::CreateExcl => {
                     H5Fcreate(name.as_ptr(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.id())
                 }
-                // Open-or-create and SWMR reads are decided by the caller, not here.
+                // Bamboost never truncates an existing file; open-or-create and SWMR reads are
+                // decided by the caller, not here.
                 other => {
                     return Err(format!("open mode {other:?} is not supported with MPI-IO").into());
                 }
