@@ -253,6 +253,11 @@ fn main() {
             }
             c.barrier();
             for write in [false, true] {
+                // The last rank starts waiting late: every rank must still give up together
+                // (one retrying the collective open alone would hang).
+                if c.size() > 1 && c.rank() == c.size() - 1 {
+                    std::thread::sleep(std::time::Duration::from_millis(1500));
+                }
                 let opened = if write {
                     file.open_mut().map(drop)
                 } else {

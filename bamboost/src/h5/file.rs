@@ -433,49 +433,56 @@ impl File {
         let mut pause = Duration::from_millis(10);
         let mut next_warning = Duration::ZERO;
         loop {
-            match open() {
+            let e = match open() {
                 Ok(handle) => return Ok(handle),
-                Err(e) if is_lock_error(&e) || being_created(&self.path, &e, start.elapsed()) => {
-                    let locked = is_lock_error(&e);
-                    if creating && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
-                        // Our exclusive create made the file, then lost the lock to a reader
-                        // that opened the empty file: start again with a new file.
-                        let _ = std::fs::remove_file(&self.path);
-                    }
-                    let waited = start.elapsed();
-                    let give_up = match timeout {
-                        LockTimeout::Fail => true,
-                        LockTimeout::After(limit) => waited >= limit,
-                        LockTimeout::Never => false,
-                    };
-                    if give_up && locked {
-                        return Err(Error::Locked {
-                            file: self.path.clone(),
-                            waited_secs: waited.as_secs_f64(),
-                        });
-                    }
-                    if give_up {
-                        // Not a lock: the file is empty or not (yet) HDF5; say what HDF5 said.
-                        return Err(self.hdf5_error("/")(e));
-                    }
-                    if waited >= next_warning {
-                        let why = if locked {
-                            "is locked by another process"
-                        } else {
-                            "is not a complete HDF5 file yet (being created?)"
-                        };
-                        tracing::warn!("{} {why}; waiting", self.path.display());
-                        next_warning = waited + Duration::from_secs(10);
-                    }
-                    let pause_now = match timeout {
-                        LockTimeout::After(limit) => pause.min(limit.saturating_sub(waited)),
-                        _ => pause,
-                    };
-                    std::thread::sleep(pause_now);
-                    pause = (pause * 2).min(Duration::from_secs(1));
-                }
-                Err(e) => return Err(self.hdf5_error("/")(e)),
+                Err(e) => e,
+            };
+            let locked = is_lock_error(&e);
+            let waited = start.elapsed();
+            if creating && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
+                // Our exclusive create made the file, then lost the lock to a reader that opened
+                // the empty file: start again with a new file.
+                let _ = std::fs::remove_file(&self.path);
             }
+            let give_up = match timeout {
+                LockTimeout::Fail => true,
+                LockTimeout::After(limit) => waited >= limit,
+                LockTimeout::Never => false,
+            };
+            let mut wait = [u8::from(
+                !give_up && (locked || being_created(&self.path, &e, waited)),
+            )];
+            if parallel {
+                // Every rank failed together (the open is collective), but each judged the file
+                // and the time on its own: rank 0's choice is everyone's, so that no rank retries
+                // the collective open alone.
+                comm.bcast_into(&mut wait, 0)?;
+            }
+            if wait[0] == 0 && locked {
+                return Err(Error::Locked {
+                    file: self.path.clone(),
+                    waited_secs: waited.as_secs_f64(),
+                });
+            }
+            if wait[0] == 0 {
+                // Not a lock: the file is empty or not (yet) HDF5, or broken; say what HDF5 said.
+                return Err(self.hdf5_error("/")(e));
+            }
+            if waited >= next_warning {
+                let why = if locked {
+                    "is locked by another process"
+                } else {
+                    "is not a complete HDF5 file yet (being created?)"
+                };
+                tracing::warn!("{} {why}; waiting", self.path.display());
+                next_warning = waited + Duration::from_secs(10);
+            }
+            let pause_now = match timeout {
+                LockTimeout::After(limit) => pause.min(limit.saturating_sub(waited)),
+                _ => pause,
+            };
+            std::thread::sleep(pause_now);
+            pause = (pause * 2).min(Duration::from_secs(1));
         }
     }
 
@@ -551,8 +558,6 @@ impl File {
     }
 }
 
-/// A lock held by another process (`EAGAIN`), as opposed to a file system without locking
-/// support (`ENOSYS`), which waiting cannot fix.
 /// A file another process has just created and not yet written its superblock to: empty, or
 /// without the HDF5 signature for a short grace period (after which it is reported as
 /// damaged). Readers wait for it as for a lock.
@@ -561,6 +566,8 @@ fn being_created(path: &Path, error: &hdf5::Error, waited: Duration) -> bool {
         || (waited < Duration::from_secs(2) && error.to_string().contains("signature not found"))
 }
 
+/// A lock held by another process (`EAGAIN`), as opposed to a file system without locking
+/// support (`ENOSYS`), which waiting cannot fix.
 fn is_lock_error(e: &hdf5::Error) -> bool {
     let text = e.to_string();
     text.contains("unable to lock file")
