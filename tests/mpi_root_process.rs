@@ -19,6 +19,24 @@ enum LedgerError {
 }
 
 /// An object whose methods only rank 0 should run, like the index or the XDMF writer.
+/// Plain data (`bytemuck::Pod`, no padding: 24 + 4 + 4 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+struct Particle {
+    position: [f64; 3],
+    id: u32,
+    rank: u32,
+}
+
+/// Not plain data: owns a `String`.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Tag {
+    name: String,
+    id: u32,
+}
+
+type Real = f64;
+
 struct Ledger {
     comm: CommSlot,
     entries: Vec<String>,
@@ -122,6 +140,33 @@ impl Ledger {
             .collect()
     }
 
+    /// A user's plain-data struct travels as raw memory; one owning a `String` is encoded; an
+    /// alias of a number type travels as raw memory too.
+    fn particles(&self, n: usize) -> Vec<Particle> {
+        (0..n)
+            .map(|i| Particle {
+                position: [i as f64, 0.5, self.world_rank as f64],
+                id: i as u32,
+                rank: self.world_rank as u32,
+            })
+            .collect()
+    }
+
+    fn tags(&self, n: usize) -> Vec<Tag> {
+        (0..n)
+            .map(|i| Tag {
+                name: format!("tag {i} from rank {}", self.world_rank),
+                id: i as u32,
+            })
+            .collect()
+    }
+
+    fn reals(&self, n: usize) -> Vec<Real> {
+        (0..n)
+            .map(|i| i as Real + self.world_rank as Real)
+            .collect()
+    }
+
     fn bytes(&self, n: usize) -> std::vec::Vec<u8> {
         (0..n).map(|i| (i % 251) as u8).collect()
     }
@@ -207,6 +252,28 @@ fn main() {
                 ensure_eq!(
                     ledger.mixed(n),
                     (0..n).map(|i| (i as f64, i as u8)).collect::<Vec<_>>()
+                );
+                let particles = ledger.particles(n);
+                ensure_eq!(particles.len(), n);
+                ensure!(
+                    particles.iter().enumerate().all(|(i, p)| *p
+                        == Particle {
+                            position: [i as f64, 0.5, 0.0],
+                            id: i as u32,
+                            rank: 0,
+                        }),
+                    "particles differ from rank 0's ({n})"
+                );
+                let tags = ledger.tags(n.min(1000));
+                ensure!(
+                    tags.iter()
+                        .enumerate()
+                        .all(|(i, t)| t.id == i as u32 && t.name == format!("tag {i} from rank 0")),
+                    "tags differ from rank 0's"
+                );
+                ensure_eq!(
+                    ledger.reals(n),
+                    (0..n).map(|i| i as Real).collect::<Vec<_>>()
                 );
             }
             Ok(())

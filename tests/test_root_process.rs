@@ -114,6 +114,35 @@ impl Mesh {
     fn weights(&self) -> Vec<(f64, u8)> {
         vec![(0.5, 1)]
     }
+
+    fn particles(&self) -> Vec<Particle> {
+        vec![Particle {
+            position: [1.0, 2.0, 3.0],
+            mass: 4.0,
+        }]
+    }
+
+    fn tags(&self) -> Vec<Tag> {
+        vec![Tag {
+            name: "inlet".into(),
+            id: 7,
+        }]
+    }
+}
+
+/// Plain data (`bytemuck::Pod`): vectors of it travel as raw memory under MPI.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+struct Particle {
+    position: [f64; 3],
+    mass: f64,
+}
+
+/// Not plain data (it owns a `String`): vectors of it are encoded.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Tag {
+    name: String,
+    id: u32,
 }
 
 #[test]
@@ -124,6 +153,8 @@ fn vectors_of_number_rows_and_tuples() {
     assert_eq!(mesh.nodes(), [[0.0, 1.0], [2.0, 3.0]]);
     assert_eq!(mesh.edges(), [(0, 1), (1, 0)]);
     assert_eq!(mesh.weights(), [(0.5, 1)]);
+    assert_eq!(mesh.particles()[0].position, [1.0, 2.0, 3.0]);
+    assert_eq!(mesh.tags()[0].name, "inlet");
 }
 
 #[test]

@@ -125,9 +125,22 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
         };
         let name = f.sig.ident.to_string();
         let body = &f.block;
-        f.block = syn::parse_quote!({
-            #on_root(&#comm_of, ::core::any::type_name::<Self>(), #name, move || -> #ret #body)
-        });
+        let args =
+            quote!(&#comm_of, ::core::any::type_name::<Self>(), #name, move || -> #ret #body);
+        let call = match &f.sig.output {
+            // Another element: raw memory if it is `bytemuck::Pod`, which only the compiler knows.
+            ReturnType::Type(_, ty)
+                if vec_element(ty).is_some() && number_vector_element(ty).is_none() =>
+            {
+                quote_spanned! {ret_span=> {
+                    #[allow(unused_imports)]
+                    use #private::{ViaBytes as _, ViaEncoding as _};
+                    (&&#private::Dispatch::<#ret>::NEW).on_root(#args)
+                }}
+            }
+            _ => quote!(#on_root(#args)),
+        };
+        f.block = syn::parse_quote!({ #call });
     }
     let item = &root.item;
     quote!(#item #warnings)
@@ -181,6 +194,25 @@ enum Element<'a> {
 /// element by element. Other spellings (aliases) take the general path, which gives the same
 /// result, only slower.
 fn number_vector_element(ty: &syn::Type) -> Option<Element<'_>> {
+    let element = vec_element(ty)?;
+    match element {
+        syn::Type::Array(array) if is_number(&array.elem) => {
+            Some(Element::Row(&array.elem, &array.len))
+        }
+        syn::Type::Tuple(tuple)
+            if (2..=4).contains(&tuple.elems.len())
+                && tuple.elems.iter().all(is_number)
+                && tuple.elems.iter().all(|e| e == &tuple.elems[0]) =>
+        {
+            Some(Element::Tuple(element))
+        }
+        number if is_number(number) => Some(Element::Number(number)),
+        _ => None,
+    }
+}
+
+/// The element type of a type spelled `Vec<T>` (or `std::vec::Vec<T>`, `alloc::vec::Vec<T>`).
+fn vec_element(ty: &syn::Type) -> Option<&syn::Type> {
     let syn::Type::Path(path) = ty else {
         return None;
     };
@@ -194,21 +226,8 @@ fn number_vector_element(ty: &syn::Type) -> Option<Element<'_>> {
     let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
         return None;
     };
-    let [syn::GenericArgument::Type(element)] = &args.args.iter().collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    match element {
-        syn::Type::Array(array) if is_number(&array.elem) => {
-            Some(Element::Row(&array.elem, &array.len))
-        }
-        syn::Type::Tuple(tuple)
-            if (2..=4).contains(&tuple.elems.len())
-                && tuple.elems.iter().all(is_number)
-                && tuple.elems.iter().all(|e| e == &tuple.elems[0]) =>
-        {
-            Some(Element::Tuple(element))
-        }
-        number if is_number(number) => Some(Element::Number(number)),
+    match &args.args.iter().collect::<Vec<_>>()[..] {
+        [syn::GenericArgument::Type(element)] => Some(element),
         _ => None,
     }
 }
@@ -376,24 +395,30 @@ mod tests {
                         )
                     }
                     fn mixed(&self) -> Vec<(f64, u8)> {
-                        ::bamboost::__private::on_root::<
-                            Vec<(f64, u8)>,
-                        >(
-                            &::bamboost::__private::comm_of(&*self),
-                            ::core::any::type_name::<Self>(),
-                            "mixed",
-                            move || -> Vec<(f64, u8)> { vec![] },
-                        )
+                        {
+                            #[allow(unused_imports)]
+                            use ::bamboost::__private::{ViaBytes as _, ViaEncoding as _};
+                            (&&::bamboost::__private::Dispatch::<Vec<(f64, u8)>>::NEW)
+                                .on_root(
+                                    &::bamboost::__private::comm_of(&*self),
+                                    ::core::any::type_name::<Self>(),
+                                    "mixed",
+                                    move || -> Vec<(f64, u8)> { vec![] },
+                                )
+                        }
                     }
                     fn names(&self) -> Vec<String> {
-                        ::bamboost::__private::on_root::<
-                            Vec<String>,
-                        >(
-                            &::bamboost::__private::comm_of(&*self),
-                            ::core::any::type_name::<Self>(),
-                            "names",
-                            move || -> Vec<String> { vec![] },
-                        )
+                        {
+                            #[allow(unused_imports)]
+                            use ::bamboost::__private::{ViaBytes as _, ViaEncoding as _};
+                            (&&::bamboost::__private::Dispatch::<Vec<String>>::NEW)
+                                .on_root(
+                                    &::bamboost::__private::comm_of(&*self),
+                                    ::core::any::type_name::<Self>(),
+                                    "names",
+                                    move || -> Vec<String> { vec![] },
+                                )
+                        }
                     }
                     fn title(&self) -> String {
                         ::bamboost::__private::on_root_text(

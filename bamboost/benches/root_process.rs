@@ -5,10 +5,10 @@
 //! travels:
 //!
 //! - `Vec` of plain numbers, of arrays or of tuples of them (`Vec<u8>`, `Vec<f64>`,
-//!   `Vec<[f64; 2]>`, `Vec<(f64, f64)>`) and `String`: the value's own bytes are broadcast
-//!   (inside the frame when small);
-//! - any other serde type (`Vec<Point>`, a struct of two `f64`): encoded with bincode,
-//!   broadcast, decoded.
+//!   `Vec<[f64; 2]>`, `Vec<(f64, f64)>`), of a user's `bytemuck::Pod` struct (`Vec<Particle>`,
+//!   two `f64`) and `String`: the value's own bytes are broadcast (inside the frame when small);
+//! - any other serde type (`Vec<Point>`, the same two `f64` without `Pod`): encoded with
+//!   bincode, broadcast, decoded.
 //!
 //! The baseline ("bare") sends the value's bytes by hand: rank 0 holds them in a buffer it
 //! keeps, and every rank calls rsmpi's `broadcast_into` once on a buffer of that known length
@@ -50,7 +50,16 @@ struct Source {
     raw: Vec<u8>,
     points: Vec<[f64; 2]>,
     pairs: Vec<(f64, f64)>,
+    particles: Vec<Particle>,
     structs: Vec<Point>,
+}
+
+/// A user's plain-data type (`bytemuck::Pod`): broadcast as raw memory.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+struct Particle {
+    x: f64,
+    y: f64,
 }
 
 /// A user's type: serde encodes it field by field.
@@ -90,6 +99,10 @@ impl Source {
 
     fn pairs(&self) -> Vec<(f64, f64)> {
         self.pairs.clone()
+    }
+
+    fn particles(&self) -> Vec<Particle> {
+        self.particles.clone()
     }
 
     fn structs(&self) -> Vec<Point> {
@@ -244,6 +257,12 @@ fn main() {
             .collect(),
         points: (0..65_536).map(|i| [f64::from(i), -f64::from(i)]).collect(),
         pairs: (0..65_536).map(|i| (f64::from(i), -f64::from(i))).collect(),
+        particles: (0..65_536)
+            .map(|i| Particle {
+                x: f64::from(i),
+                y: -f64::from(i),
+            })
+            .collect(),
         structs: (0..65_536)
             .map(|i| Point {
                 x: f64::from(i),
@@ -257,6 +276,7 @@ fn main() {
             && source.field() == source.field
             && source.points() == source.points
             && source.pairs() == source.pairs
+            && source.particles() == source.particles
             && source.structs() == source.structs
     );
 
@@ -299,12 +319,18 @@ fn main() {
         ),
         row(
             world,
+            "1 MiB `Vec<Particle>` (a `Pod` struct: raw memory)",
+            &bytes_of(&source.points),
+            &mut || drop(black_box(source.particles())),
+        ),
+        row(
+            world,
             "1 MiB `Vec<Point>` (encoded; bare: the same 1 MiB)",
             &bytes_of(&source.points),
             &mut || drop(black_box(source.structs())),
         ),
     ];
-    let encoded = rows[6].is_some();
+    let encoded = rows[rows.len() - 1].is_some();
     if world.rank() == 0 {
         println!(
             "| ranks | payload | bytes | bare µs/call [range] | `#[root_process]` µs/call [range] | ratio |"

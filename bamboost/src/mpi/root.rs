@@ -157,6 +157,40 @@ impl<U: NumberTuple> Transport<Vec<U>> for Tuples {
     }
 }
 
+/// A vector of a plain-data type ([`bytemuck::Pod`], such as a user's `#[repr(C)]` struct of
+/// numbers without padding): as [`Numbers`] for its bytes.
+pub(crate) struct Plain;
+
+/// The bytes of `values` (none for a zero-sized type, which `bytemuck` does not cast).
+fn plain_bytes_mut<T: bytemuck::Pod>(values: &mut [T]) -> &mut [u8] {
+    if std::mem::size_of::<T>() == 0 {
+        return &mut [];
+    }
+    bytemuck::cast_slice_mut(values)
+}
+
+impl<T: bytemuck::Pod> Transport<Vec<T>> for Plain {
+    fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
+        let bytes: &[u8] = if std::mem::size_of::<T>() == 0 {
+            &[]
+        } else {
+            bytemuck::cast_slice(value)
+        };
+        frame_numbers(value.len(), bytes, out)
+    }
+
+    fn send_rest(comm: &Comm, value: &mut Vec<T>) {
+        send_numbers(comm, plain_bytes_mut(value));
+    }
+
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<T>> {
+        let (len, used) = message::take_len(payload)?;
+        let mut value = vec![T::zeroed(); len];
+        receive_numbers(comm, plain_bytes_mut(&mut value), &payload[used..])?;
+        Ok(value)
+    }
+}
+
 /// A string: as [`Numbers`] for its UTF-8 bytes (no encoding; checked as UTF-8 on receipt).
 pub(crate) struct Text;
 
