@@ -25,14 +25,16 @@ use proc_macro::TokenStream;
 ///   `Result` is a value like any other: an `Err` on rank 0 is the same `Err` on every rank.
 ///   A return type spelled `Vec<n>`, `Vec<[n; N]>` or `Vec<(n, n)>` (`n` a primitive number;
 ///   tuples of two to four) or `String` skips the encoding: its bytes are broadcast as they
-///   are;
+///   are; so does a `Vec<T>` whose `T` implements `bytemuck::Pod` (a user's plain-data
+///   struct), chosen at compile time;
 /// - catches a panic on rank 0, sends it to every rank, and panics on every rank with the
 ///   original message, so no rank waits forever;
 /// - checks that every rank called the same method: a rank that called a different one panics
 ///   with a message naming both.
 ///
 /// The return type must implement `serde::Serialize` and `serde::de::DeserializeOwned`
-/// (`bamboost::mpi::Broadcast`): references and `impl Trait` are rejected at compile time.
+/// (`bamboost::mpi::Broadcast`), or be a `Vec` of a `bytemuck::Pod` type: references and
+/// `impl Trait` are rejected at compile time.
 ///
 /// # Arguments
 ///
