@@ -141,7 +141,7 @@ impl Ledger {
     }
 
     /// A user's plain-data struct travels as raw memory; one owning a `String` is encoded; an
-    /// alias of a number type travels as raw memory too.
+    /// alias of a number type and `Complex<f64>` travel as raw memory too.
     fn particles(&self, n: usize) -> Vec<Particle> {
         (0..n)
             .map(|i| Particle {
@@ -158,6 +158,12 @@ impl Ledger {
                 name: format!("tag {i} from rank {}", self.world_rank),
                 id: i as u32,
             })
+            .collect()
+    }
+
+    fn spectrum(&self, n: usize) -> Vec<num_complex::Complex<f64>> {
+        (0..n)
+            .map(|i| num_complex::Complex::new(i as f64, self.world_rank as f64))
             .collect()
     }
 
@@ -270,6 +276,12 @@ fn main() {
                         .enumerate()
                         .all(|(i, t)| t.id == i as u32 && t.name == format!("tag {i} from rank 0")),
                     "tags differ from rank 0's"
+                );
+                ensure_eq!(
+                    ledger.spectrum(n),
+                    (0..n)
+                        .map(|i| num_complex::Complex::new(i as f64, 0.0))
+                        .collect::<Vec<_>>()
                 );
                 ensure_eq!(
                     ledger.reals(n),
