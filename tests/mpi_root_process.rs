@@ -167,6 +167,11 @@ impl Ledger {
             .collect()
     }
 
+    /// A zero-sized `Pod` type: only the length travels.
+    fn units(&self, n: usize) -> Vec<()> {
+        vec![(); n]
+    }
+
     fn reals(&self, n: usize) -> Vec<Real> {
         (0..n)
             .map(|i| i as Real + self.world_rank as Real)
@@ -283,6 +288,7 @@ fn main() {
                         .map(|i| num_complex::Complex::new(i as f64, 0.0))
                         .collect::<Vec<_>>()
                 );
+                ensure_eq!(ledger.units(n).len(), n);
                 ensure_eq!(
                     ledger.reals(n),
                     (0..n).map(|i| i as Real).collect::<Vec<_>>()

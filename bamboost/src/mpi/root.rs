@@ -162,6 +162,14 @@ impl<U: NumberTuple> Transport<Vec<U>> for Tuples {
 pub(crate) struct Plain;
 
 /// The bytes of `values` (none for a zero-sized type, which `bytemuck` does not cast).
+fn plain_bytes<T: bytemuck::Pod>(values: &[T]) -> &[u8] {
+    if std::mem::size_of::<T>() == 0 {
+        return &[];
+    }
+    bytemuck::cast_slice(values)
+}
+
+/// As [`plain_bytes`], writable.
 fn plain_bytes_mut<T: bytemuck::Pod>(values: &mut [T]) -> &mut [u8] {
     if std::mem::size_of::<T>() == 0 {
         return &mut [];
@@ -171,12 +179,7 @@ fn plain_bytes_mut<T: bytemuck::Pod>(values: &mut [T]) -> &mut [u8] {
 
 impl<T: bytemuck::Pod> Transport<Vec<T>> for Plain {
     fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
-        let bytes: &[u8] = if std::mem::size_of::<T>() == 0 {
-            &[]
-        } else {
-            bytemuck::cast_slice(value)
-        };
-        frame_numbers(value.len(), bytes, out)
+        frame_numbers(value.len(), plain_bytes(value), out)
     }
 
     fn send_rest(comm: &Comm, value: &mut Vec<T>) {
