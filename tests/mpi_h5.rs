@@ -274,6 +274,44 @@ fn main() {
         },
     );
 
+    t.check(
+        "a dataset write over a group is refused on every rank and keeps the group",
+        |c| {
+            let file = shared_file(c, &dir, "group-kept.h5")?;
+            let f = file.open_mut().map_err(fail)?;
+            f.root()
+                .create_group("x")
+                .and_then(|g| g.create_group("inner"))
+                .map_err(fail)?;
+            let local = Array1::from(vec![c.rank() as f64; 2]);
+            let contiguous = f.root().write_distributed_array("x", &local, None);
+            ensure!(
+                matches!(contiguous, Err(Error::AlreadyExists { .. })),
+                "contiguous: {contiguous:?}"
+            );
+            let rows: Vec<u64> = vec![2 * c.rank() as u64 + 1, 2 * c.rank() as u64];
+            let scattered = f.root().write_distributed_array("x", &local, Some(&rows));
+            ensure!(
+                matches!(scattered, Err(Error::AlreadyExists { .. })),
+                "scattered: {scattered:?}"
+            );
+            // Root-only: queued while the file is open in parallel, refused when applied.
+            let queued = f.root().add_dataset("x", &local);
+            let closed = f.close();
+            let refused = if c.size() > 1 { closed } else { queued };
+            ensure!(
+                matches!(refused, Err(Error::AlreadyExists { .. })),
+                "add_dataset: {refused:?}"
+            );
+            let f = file.open().map_err(fail)?;
+            ensure!(
+                f.root().group("x").map_err(fail)?.contains("inner"),
+                "the group and its contents are kept"
+            );
+            f.close().map_err(fail)
+        },
+    );
+
     t.check("atomic mode and independent transfer", |c| {
         let file = shared_file(c, &dir, "atomic.h5")?;
         let f = file

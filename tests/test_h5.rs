@@ -252,6 +252,42 @@ fn bad_distributed_input_is_a_typed_error_and_keeps_existing_data() -> bamboost:
 }
 
 #[test]
+fn writing_a_dataset_over_a_group_is_refused_and_keeps_the_group() -> bamboost::Result<()> {
+    let (_dir, file) = new_file();
+    let f = file.open_mut()?;
+    let root = f.root();
+    root.create_group("x")?.create_group("inner")?;
+    let err = root
+        .write_distributed_array("x", &Array1::from(vec![1.0, 2.0]), None)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::AlreadyExists { object, .. } if object == "/x"),
+        "{err}"
+    );
+    let err = root
+        .write_distributed_array("x", &Array1::from(vec![1.0, 2.0]), Some(&[1, 0]))
+        .unwrap_err();
+    assert!(matches!(&err, Error::AlreadyExists { .. }), "{err}");
+    let err = root.add_dataset("x", &Array1::from(vec![1.0])).unwrap_err();
+    assert!(matches!(&err, Error::AlreadyExists { .. }), "{err}");
+    assert!(
+        root.group("x")?.contains("inner"),
+        "the group and its contents are kept"
+    );
+    // A dataset of that name is replaced, as documented.
+    root.add_dataset("y", &Array1::from(vec![1.0]))?;
+    root.write_distributed_array("y", &Array1::from(vec![2.0, 3.0]), None)?;
+    assert_eq!(
+        root.dataset("y")?
+            .read::<f64>()?
+            .into_raw_vec_and_offset()
+            .0,
+        [2.0, 3.0]
+    );
+    f.close()
+}
+
+#[test]
 fn a_file_that_is_not_hdf5_is_an_hdf5_error_not_a_lock_and_is_left_as_it_was() {
     let (_dir, file) = new_file();
     let text = "notes, not HDF5\n".repeat(20);

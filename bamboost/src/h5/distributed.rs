@@ -79,6 +79,16 @@ pub(crate) fn create_resizable<T: Element>(
         .create(name)
 }
 
+/// Whether `name` in `parent` is something other than a dataset (a group, with everything in
+/// it): writes that replace a dataset refuse to delete it. A soft link to a dataset counts as
+/// the dataset; a dangling one as nothing.
+pub(crate) fn is_not_a_dataset(parent: &hdf5::Group, name: &str) -> bool {
+    parent.link_exists(name)
+        && parent
+            .loc_type_by_name(name)
+            .is_ok_and(|kind| kind != hdf5::LocationType::Dataset)
+}
+
 /// What each rank contributes, exchanged first so that every rank detects the same problem.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Contribution {

@@ -379,7 +379,8 @@ impl<'f> Group<'f, Write> {
     ///
     /// # Errors
     ///
-    /// [`Error::Hdf5`].
+    /// [`Error::AlreadyExists`] if `name` is a group (only a dataset is replaced); while the
+    /// file is open in parallel, from the close that applies the queue. [`Error::Hdf5`].
     ///
     /// # MPI
     ///
@@ -462,6 +463,7 @@ impl<'f> Group<'f, Write> {
     ///
     /// [`Error::Shape`] (on every rank) if the trailing dimensions differ between ranks, the
     /// number of indices differs from the number of rows, or an index repeats;
+    /// [`Error::AlreadyExists`] if `name` is a group (only a dataset is replaced);
     /// [`Error::NotCollective`]; [`Error::Hdf5`].
     ///
     /// # MPI
@@ -476,6 +478,13 @@ impl<'f> Group<'f, Write> {
         let path = child_path(self.file.file(), &self.path, name)?;
         let (comm, parallel, transfer) = self.file.file().collective_comm(&path)?;
         let parent = self.group_handle()?;
+        if distributed::is_not_a_dataset(&parent, name) {
+            // Every rank reads the same metadata, so all return here together.
+            return Err(Error::AlreadyExists {
+                file: self.file.file().path().into(),
+                object: path,
+            });
+        }
         let local = local.into().into_dyn();
         let shape_error = |message: String| Error::Shape {
             file: self.file.file().path().into(),

@@ -106,6 +106,12 @@ impl Op {
             Op::WriteDataset { path: object, data } => {
                 let (parent, name) = split_path(object);
                 let group = file.group(parent).map_err(hdf5_error(parent))?;
+                if super::distributed::is_not_a_dataset(&group, name) {
+                    return Err(Error::AlreadyExists {
+                        file: path.into(),
+                        object: object.clone(),
+                    });
+                }
                 if group.link_exists(name) {
                     group.unlink(name).map_err(hdf5_error(object))?;
                 }
