@@ -191,8 +191,8 @@ enum Element<'a> {
 /// The element of a return type spelled `Vec<T>` (or `std::vec::Vec<T>`, `alloc::vec::Vec<T>`)
 /// with `T` a primitive number, an array of them (`[f64; 3]`) or a tuple of two to four of one
 /// of them (`(f64, f64)`): such vectors are broadcast as raw memory instead of being encoded
-/// element by element. Other spellings (aliases) take the general path, which gives the same
-/// result, only slower.
+/// element by element. Any other element of a `Vec` (an alias, a user's type) is dispatched at
+/// compile time instead: raw memory if it is `bytemuck::Pod`, encoded otherwise.
 fn number_vector_element(ty: &syn::Type) -> Option<Element<'_>> {
     let element = vec_element(ty)?;
     match element {
