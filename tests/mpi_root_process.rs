@@ -18,7 +18,6 @@ enum LedgerError {
     Full { capacity: usize },
 }
 
-/// An object whose methods only rank 0 should run, like the index or the XDMF writer.
 /// Plain data (`bytemuck::Pod`, no padding: 24 + 4 + 4 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
@@ -37,6 +36,7 @@ struct Tag {
 
 type Real = f64;
 
+/// An object whose methods only rank 0 should run, like the index or the XDMF writer.
 struct Ledger {
     comm: CommSlot,
     entries: Vec<String>,
@@ -167,6 +167,20 @@ impl Ledger {
             .collect()
     }
 
+    /// A `Result` of a vector of plain data: `Ok` as raw memory, `Err` encoded.
+    fn load(&self, n: usize, capacity: usize) -> Result<Vec<Particle>, LedgerError> {
+        if n > capacity {
+            return Err(LedgerError::Full { capacity });
+        }
+        Ok(self.particles(n))
+    }
+
+    fn load_samples(&self, n: usize) -> bamboost::Result<Vec<f64>> {
+        let world = Comm::world();
+        world.bcast(1u8, 5)?; // One rank inside the body: rank 5 is an error.
+        Ok(self.samples(n))
+    }
+
     /// A zero-sized `Pod` type: only the length travels.
     fn units(&self, n: usize) -> Vec<()> {
         vec![(); n]
@@ -289,6 +303,11 @@ fn main() {
                         .collect::<Vec<_>>()
                 );
                 ensure_eq!(ledger.units(n).len(), n);
+                ensure_eq!(ledger.load(n, n), Ok(ledger.particles(n)));
+                ensure_eq!(
+                    ledger.load(n + 1, n),
+                    Err(LedgerError::Full { capacity: n })
+                );
                 ensure_eq!(
                     ledger.reals(n),
                     (0..n).map(|i| i as Real).collect::<Vec<_>>()
@@ -320,6 +339,11 @@ fn main() {
         // The body runs on one rank, where the world behaves as a single rank.
         ensure_eq!(
             ledger.crate_error(),
+            Err(Error::InvalidRank { rank: 5, size: 1 })
+        );
+        // The same through a `Result` of a vector (its `Ok` travels as raw memory).
+        ensure_eq!(
+            ledger.load_samples(3),
             Err(Error::InvalidRank { rank: 5, size: 1 })
         );
         ensure_eq!(ledger.ranks_seen_inside(), (0, 1));

@@ -122,6 +122,13 @@ impl Mesh {
         }]
     }
 
+    fn load(&self, fail: bool) -> bamboost::Result<Vec<Particle>> {
+        if fail {
+            return Err(Error::InvalidRank { rank: 9, size: 1 });
+        }
+        Ok(self.particles())
+    }
+
     fn tags(&self) -> Vec<Tag> {
         vec![Tag {
             name: "inlet".into(),
@@ -155,6 +162,11 @@ fn vectors_of_number_rows_and_tuples() {
     assert_eq!(mesh.weights(), [(0.5, 1)]);
     assert_eq!(mesh.particles()[0].position, [1.0, 2.0, 3.0]);
     assert_eq!(mesh.tags()[0].name, "inlet");
+    assert_eq!(mesh.load(false).map(|p| p.len()), Ok(1));
+    assert!(matches!(
+        mesh.load(true),
+        Err(Error::InvalidRank { rank: 9, .. })
+    ));
 }
 
 #[test]

@@ -128,9 +128,11 @@ fn expand(mut root: RootImpl, args: &Args) -> TokenStream {
         let args =
             quote!(&#comm_of, ::core::any::type_name::<Self>(), #name, move || -> #ret #body);
         let call = match &f.sig.output {
-            // Another element: raw memory if it is `bytemuck::Pod`, which only the compiler knows.
+            // Another element, or a `Result` of a vector: raw memory if the element is
+            // `bytemuck::Pod`, which only the compiler knows.
             ReturnType::Type(_, ty)
-                if vec_element(ty).is_some() && number_vector_element(ty).is_none() =>
+                if vec_element(ty).is_some() && number_vector_element(ty).is_none()
+                    || result_of_vec(ty) =>
             {
                 quote_spanned! {ret_span=> {
                     #[allow(unused_imports)]
@@ -232,6 +234,23 @@ fn vec_element(ty: &syn::Type) -> Option<&syn::Type> {
     }
 }
 
+/// Whether `ty` is spelled `Result<Vec<T>, …>` (any path ending in `Result`, so aliases such as
+/// `bamboost::Result<Vec<T>>` and `std::io::Result<Vec<T>>` too).
+fn result_of_vec(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    last.ident == "Result"
+        && path.qself.is_none()
+        && matches!(args.args.first(), Some(syn::GenericArgument::Type(ok)) if vec_element(ok).is_some())
+}
+
 /// Whether `ty` is spelled as a primitive number type.
 fn is_number(ty: &syn::Type) -> bool {
     const NUMBERS: [&str; 10] = [
@@ -294,6 +313,7 @@ mod tests {
                     fn spans(&self) -> Vec<(f64, f64)> { vec![] }
                     fn mixed(&self) -> Vec<(f64, u8)> { vec![] }
                     fn names(&self) -> Vec<String> { vec![] }
+                    fn read(&self) -> Result<Vec<f64>, Error> { Ok(vec![]) }
                     fn title(&self) -> String { String::new() }
                     fn label(&self) -> std::string::String { String::new() }
                     #[exclude]
@@ -417,6 +437,19 @@ mod tests {
                                     ::core::any::type_name::<Self>(),
                                     "names",
                                     move || -> Vec<String> { vec![] },
+                                )
+                        }
+                    }
+                    fn read(&self) -> Result<Vec<f64>, Error> {
+                        {
+                            #[allow(unused_imports)]
+                            use ::bamboost::__private::{ViaBytes as _, ViaEncoding as _};
+                            (&&::bamboost::__private::Dispatch::<Result<Vec<f64>, Error>>::NEW)
+                                .on_root(
+                                    &::bamboost::__private::comm_of(&*self),
+                                    ::core::any::type_name::<Self>(),
+                                    "read",
+                                    move || -> Result<Vec<f64>, Error> { Ok(vec![]) },
                                 )
                         }
                     }

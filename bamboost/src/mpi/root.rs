@@ -194,6 +194,43 @@ impl<T: bytemuck::Pod> Transport<Vec<T>> for Plain {
     }
 }
 
+/// A `Result` whose `Ok` value travels by transport `X` and whose `Err` is encoded: a tag byte
+/// in the frame, then the one or the other.
+pub(crate) struct Fallible<X>(std::marker::PhantomData<X>);
+
+impl<V, E: Broadcast, X: Transport<V>> Transport<std::result::Result<V, E>> for Fallible<X> {
+    fn frame(value: &std::result::Result<V, E>, out: &mut Vec<u8>) -> Result<()> {
+        match value {
+            Ok(value) => {
+                out.push(0);
+                X::frame(value, out)
+            }
+            Err(error) => {
+                out.push(1);
+                Encoded::frame(error, out)
+            }
+        }
+    }
+
+    fn send_rest(comm: &Comm, value: &mut std::result::Result<V, E>) {
+        if let Ok(value) = value {
+            X::send_rest(comm, value);
+        }
+    }
+
+    fn receive(comm: &Comm, payload: &[u8]) -> Result<std::result::Result<V, E>> {
+        match payload.split_first() {
+            Some((0, rest)) => X::receive(comm, rest).map(Ok),
+            Some((1, rest)) => Encoded::receive(comm, rest).map(Err),
+            _ => Err(crate::Error::Codec {
+                action: "decode".into(),
+                type_name: std::any::type_name::<std::result::Result<V, E>>().into(),
+                message: "neither `Ok` nor `Err`".into(),
+            }),
+        }
+    }
+}
+
 /// A string: as [`Numbers`] for its UTF-8 bytes (no encoding; checked as UTF-8 on receipt).
 pub(crate) struct Text;
 
