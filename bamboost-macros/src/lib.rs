@@ -26,7 +26,8 @@ use proc_macro::TokenStream;
 ///   A return type spelled `Vec<n>`, `Vec<[n; N]>` or `Vec<(n, n)>` (`n` a primitive number;
 ///   tuples of two to four) or `String` skips the encoding: its bytes are broadcast as they
 ///   are; so does a `Vec<T>` whose `T` implements `bytemuck::Pod` (a user's plain-data
-///   struct), chosen at compile time;
+///   struct), and the `Ok` value of a return type spelled `Result<Vec<T>, E>` with such a `T`
+///   (the `Err` is encoded), chosen at compile time;
 /// - catches a panic on rank 0, sends it to every rank, and panics on every rank with the
 ///   original message, so no rank waits forever;
 /// - checks that every rank called the same method: a rank that called a different one panics
