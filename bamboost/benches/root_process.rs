@@ -6,7 +6,8 @@
 //!
 //! - `Vec` of plain numbers, of arrays or of tuples of them (`Vec<u8>`, `Vec<f64>`,
 //!   `Vec<[f64; 2]>`, `Vec<(f64, f64)>`), of a user's `bytemuck::Pod` struct (`Vec<Particle>`,
-//!   two `f64`) and `String`: the value's own bytes are broadcast (inside the frame when small);
+//!   two `f64`), the `Ok` of a `Result` of such a vector, and `String`: the value's own bytes
+//!   are broadcast (inside the frame when small);
 //! - any other serde type (`Vec<Point>`, the same two `f64` without `Pod`): encoded with
 //!   bincode, broadcast, decoded.
 //!
@@ -87,6 +88,11 @@ impl Source {
 
     fn field(&self) -> Vec<f64> {
         self.field.clone()
+    }
+
+    /// A read on rank 0 that may fail: `Ok` travels as raw memory, as for [`Source::field`].
+    fn try_field(&self) -> bamboost::Result<Vec<f64>> {
+        Ok(self.field.clone())
     }
 
     fn raw(&self) -> Vec<u8> {
@@ -274,6 +280,7 @@ fn main() {
     assert!(
         source.small() == source.small
             && source.field() == source.field
+            && source.try_field().is_ok_and(|f| f == source.field)
             && source.points() == source.points
             && source.pairs() == source.pairs
             && source.particles() == source.particles
@@ -298,6 +305,12 @@ fn main() {
             "1 MiB `Vec<f64>` (raw memory)",
             &bytes_of(&source.field),
             &mut || drop(black_box(source.field())),
+        ),
+        row(
+            world,
+            "1 MiB `Result<Vec<f64>>` (`Ok`: raw memory)",
+            &bytes_of(&source.field),
+            &mut || drop(black_box(source.try_field())),
         ),
         row(
             world,
