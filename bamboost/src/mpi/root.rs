@@ -14,7 +14,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Return types a `#[root_process]` method can have: rank 0 computes the value and every other
 /// rank receives a copy. Implemented for every type that is `Serialize + DeserializeOwned`,
-/// including `Result<T, E>` when both `T` and `E` are.
+/// including `Result<T, E>` when both `T` and `E` are. A return type spelled `Vec<T>` or
+/// `Result<Vec<T>, E>` with `T: bytemuck::Pod` needs no serde for `T` (it travels as raw
+/// memory; `E` must still be `Broadcast`).
 ///
 /// # MPI
 ///
