@@ -309,7 +309,7 @@ impl MpiComm {
 
     pub(crate) fn allgatherv<T: Scalar>(&self, local: &[T]) -> Result<Vec<T>> {
         let counts = self.allgather_counts(local.len())?;
-        let anchor = [zeroed::<T>()];
+        let anchor = [T::zeroed()];
         let local = real_address(local, &anchor);
         let (displs, total) = displacements(&counts)?;
         let mut all = receive_buffer::<T>(total);
@@ -326,7 +326,7 @@ impl MpiComm {
         counts: &[usize],
         recv: &mut Vec<T>,
     ) -> Result<()> {
-        let anchor = [zeroed::<T>()];
+        let anchor = [T::zeroed()];
         let send = real_address(send, &anchor);
         let counts = counts
             .iter()
@@ -339,7 +339,7 @@ impl MpiComm {
         // Reused: zeroing memory already touched is cheap, fresh pages are not.
         recv.clear();
         recv.reserve_exact(total.max(1));
-        recv.resize(total.max(1), zeroed::<T>());
+        recv.resize(total.max(1), T::zeroed());
         {
             let send = Partition::new(send, &counts[..], &send_displs[..]);
             let mut into = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
@@ -350,7 +350,7 @@ impl MpiComm {
     }
 
     pub(crate) fn allreduce_into<T: Scalar>(&self, send: &[T], recv: &mut [T], op: OpKind) {
-        let anchor = [zeroed::<T>()];
+        let anchor = [T::zeroed()];
         let send = real_address(send, &anchor);
         let op = match op {
             OpKind::Sum => SystemOperation::sum(),
@@ -393,15 +393,8 @@ fn real_address<'a, T: Scalar>(send: &'a [T], anchor: &'a [T; 1]) -> &'a [T] {
 /// buffer that aliases the receive buffer (`MPI_ERR_ARG`).
 fn receive_buffer<T: Scalar>(len: usize) -> Vec<T> {
     let mut buffer = Vec::with_capacity(len.max(1));
-    buffer.resize(len, zeroed::<T>());
+    buffer.resize(len, T::zeroed());
     buffer
-}
-
-/// A zero value of any scalar, used only as a placeholder before a receive overwrites it.
-fn zeroed<T: Scalar>() -> T {
-    // SAFETY: every `Scalar` is a plain integer or float type, for which all-zero bits are a
-    // valid value.
-    unsafe { std::mem::zeroed() }
 }
 
 fn count_of(len: usize) -> Result<i32> {

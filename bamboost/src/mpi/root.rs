@@ -2,7 +2,7 @@
 
 use super::comm::{Comm, with_scratch};
 use super::message::{self, Frame, Label, LastLabel};
-use super::scalar::{self, NumberTuple, Scalar};
+use super::scalar::{self, NumberTuple};
 use super::scope;
 use crate::codec;
 use crate::error::Result;
@@ -55,13 +55,17 @@ impl<R: Broadcast> Transport<R> for Encoded {
     }
 }
 
-/// A vector of plain numbers: its length in the frame, then its own memory broadcast as is
-/// (or, when small, inside the frame). Skips element-by-element encoding, the main cost of
-/// large values.
-pub(crate) struct Numbers;
+/// A vector of plain data ([`bytemuck::Pod`]: numbers, arrays of them such as `[f64; 3]`
+/// points, `Complex<f64>`, a user's `#[repr(C)]` struct of numbers without padding): its length
+/// in the frame, then its own memory broadcast as is (or, when small, inside the frame). Skips
+/// element-by-element encoding, the main cost of large values.
+pub(crate) struct Plain;
 
 /// Vectors up to this many bytes travel inside the frame, in the broadcast's short header.
 const INLINE_NUMBERS: usize = 160;
+
+/// The largest broadcast of raw bytes: an MPI count is an `i32`.
+const BROADCAST_CHUNK: usize = 1 << 30;
 
 /// Frames `len` (elements of a vector) and, when small, the vector's `bytes`.
 fn frame_numbers(len: usize, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
@@ -72,58 +76,45 @@ fn frame_numbers(len: usize, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// Broadcasts `numbers` from rank 0 unless the frame carried them.
-fn send_numbers<T: Scalar>(comm: &Comm, numbers: &mut [T]) {
-    if std::mem::size_of_val(numbers) > INLINE_NUMBERS {
-        // The root is valid, so this cannot fail.
-        comm.bcast_into(numbers, 0).ok();
+/// Broadcasts `bytes` from rank 0 unless the frame carried them.
+fn send_bytes(comm: &Comm, bytes: &mut [u8]) {
+    if bytes.len() > INLINE_NUMBERS {
+        for chunk in bytes.chunks_mut(BROADCAST_CHUNK) {
+            // The root is valid, so this cannot fail.
+            comm.bcast_into(chunk, 0).ok();
+        }
     }
 }
 
-/// Fills `numbers` with rank 0's: from the frame's `inline` bytes when they travelled there,
-/// otherwise from the broadcast [`send_numbers`] makes.
-fn receive_numbers<T: Scalar>(comm: &Comm, numbers: &mut [T], inline: &[u8]) -> Result<()> {
-    if std::mem::size_of_val(numbers) <= INLINE_NUMBERS {
-        scalar::copy_from_bytes(numbers, inline)
-    } else {
-        comm.bcast_into(numbers, 0)
+/// Fills `bytes` with rank 0's: from the frame's `inline` bytes when they travelled there,
+/// otherwise from the broadcasts [`send_bytes`] makes.
+fn receive_bytes(comm: &Comm, bytes: &mut [u8], inline: &[u8]) -> Result<()> {
+    if bytes.len() <= INLINE_NUMBERS {
+        return scalar::copy_from_bytes(bytes, inline);
     }
+    for chunk in bytes.chunks_mut(BROADCAST_CHUNK) {
+        comm.bcast_into(chunk, 0)?;
+    }
+    Ok(())
 }
 
-impl<T: Scalar> Transport<Vec<T>> for Numbers {
+impl<T: bytemuck::Pod> Transport<Vec<T>> for Plain {
     fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
-        frame_numbers(value.len(), scalar::as_bytes(value), out)
+        frame_numbers(value.len(), scalar::bytes_of(value), out)
     }
 
     fn send_rest(comm: &Comm, value: &mut Vec<T>) {
-        send_numbers(comm, value);
+        send_bytes(comm, scalar::bytes_of_mut(value));
     }
 
     fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<T>> {
         let (len, used) = message::take_len(payload)?;
         if len.saturating_mul(std::mem::size_of::<T>()) <= INLINE_NUMBERS {
+            // Small: built from the frame's bytes, without zeroing first.
             return scalar::vec_from_bytes(&payload[used..], len);
         }
-        let mut value = scalar::zeroed_vec::<T>(len);
-        comm.bcast_into(&mut value, 0)?;
-        Ok(value)
-    }
-}
-
-/// Rows of plain numbers (`[f64; 3]` points): as a vector of their numbers.
-impl<T: Scalar, const N: usize> Transport<Vec<[T; N]>> for Numbers {
-    fn frame(value: &Vec<[T; N]>, out: &mut Vec<u8>) -> Result<()> {
-        frame_numbers(value.len(), scalar::as_bytes(value.as_flattened()), out)
-    }
-
-    fn send_rest(comm: &Comm, value: &mut Vec<[T; N]>) {
-        send_numbers(comm, value.as_flattened_mut());
-    }
-
-    fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<[T; N]>> {
-        let (len, used) = message::take_len(payload)?;
-        let mut value = vec![[scalar::zero::<T>(); N]; len];
-        receive_numbers(comm, value.as_flattened_mut(), &payload[used..])?;
+        let mut value = vec![T::zeroed(); len];
+        receive_bytes(comm, scalar::bytes_of_mut(&mut value), &payload[used..])?;
         Ok(value)
     }
 }
@@ -136,14 +127,14 @@ pub(crate) struct Tuples;
 impl<U: NumberTuple> Transport<Vec<U>> for Tuples {
     fn frame(value: &Vec<U>, out: &mut Vec<u8>) -> Result<()> {
         match scalar::tuple_numbers(value) {
-            Some(numbers) => frame_numbers(value.len(), scalar::as_bytes(numbers), out),
+            Some(numbers) => frame_numbers(value.len(), scalar::bytes_of(numbers), out),
             None => Encoded::frame(value, out),
         }
     }
 
     fn send_rest(comm: &Comm, value: &mut Vec<U>) {
         if let Some(numbers) = scalar::tuple_numbers_mut(value) {
-            send_numbers(comm, numbers);
+            send_bytes(comm, scalar::bytes_of_mut(numbers));
         }
     }
 
@@ -154,44 +145,7 @@ impl<U: NumberTuple> Transport<Vec<U>> for Tuples {
         let (len, used) = message::take_len(payload)?;
         let mut value = vec![U::ZERO; len];
         let numbers = scalar::tuple_numbers_mut(&mut value).unwrap_or_default();
-        receive_numbers(comm, numbers, &payload[used..])?;
-        Ok(value)
-    }
-}
-
-/// A vector of a plain-data type ([`bytemuck::Pod`], such as a user's `#[repr(C)]` struct of
-/// numbers without padding): as [`Numbers`] for its bytes.
-pub(crate) struct Plain;
-
-/// The bytes of `values` (none for a zero-sized type, which `bytemuck` does not cast).
-fn plain_bytes<T: bytemuck::Pod>(values: &[T]) -> &[u8] {
-    if std::mem::size_of::<T>() == 0 {
-        return &[];
-    }
-    bytemuck::cast_slice(values)
-}
-
-/// As [`plain_bytes`], writable.
-fn plain_bytes_mut<T: bytemuck::Pod>(values: &mut [T]) -> &mut [u8] {
-    if std::mem::size_of::<T>() == 0 {
-        return &mut [];
-    }
-    bytemuck::cast_slice_mut(values)
-}
-
-impl<T: bytemuck::Pod> Transport<Vec<T>> for Plain {
-    fn frame(value: &Vec<T>, out: &mut Vec<u8>) -> Result<()> {
-        frame_numbers(value.len(), plain_bytes(value), out)
-    }
-
-    fn send_rest(comm: &Comm, value: &mut Vec<T>) {
-        send_numbers(comm, plain_bytes_mut(value));
-    }
-
-    fn receive(comm: &Comm, payload: &[u8]) -> Result<Vec<T>> {
-        let (len, used) = message::take_len(payload)?;
-        let mut value = vec![T::zeroed(); len];
-        receive_numbers(comm, plain_bytes_mut(&mut value), &payload[used..])?;
+        receive_bytes(comm, scalar::bytes_of_mut(numbers), &payload[used..])?;
         Ok(value)
     }
 }
@@ -233,7 +187,7 @@ impl<V, E: Broadcast, X: Transport<V>> Transport<std::result::Result<V, E>> for 
     }
 }
 
-/// A string: as [`Numbers`] for its UTF-8 bytes (no encoding; checked as UTF-8 on receipt).
+/// A string: as [`Plain`] for its UTF-8 bytes (no encoding; checked as UTF-8 on receipt).
 pub(crate) struct Text;
 
 impl Transport<String> for Text {
@@ -244,7 +198,7 @@ impl Transport<String> for Text {
     fn send_rest(comm: &Comm, value: &mut String) {
         if value.len() > INLINE_NUMBERS {
             let mut bytes = std::mem::take(value).into_bytes();
-            Numbers::send_rest(comm, &mut bytes);
+            Plain::send_rest(comm, &mut bytes);
             // The root's buffer is only read by the broadcast: still the same UTF-8.
             *value = String::from_utf8(bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -252,7 +206,7 @@ impl Transport<String> for Text {
     }
 
     fn receive(comm: &Comm, payload: &[u8]) -> Result<String> {
-        let bytes: Vec<u8> = Numbers::receive(comm, payload)?;
+        let bytes: Vec<u8> = Plain::receive(comm, payload)?;
         String::from_utf8(bytes).map_err(|e| crate::Error::Codec {
             action: "decode".into(),
             type_name: "String".into(),

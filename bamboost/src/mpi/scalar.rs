@@ -15,7 +15,7 @@
 /// [`Comm::allreduce_into`]: crate::Comm::allreduce_into
 #[cfg(feature = "mpi")]
 pub trait Scalar:
-    Copy + Send + Sync + 'static + sealed::Sealed + rsmpi::traits::Equivalence
+    bytemuck::Pod + Send + Sync + sealed::Sealed + rsmpi::traits::Equivalence
 {
 }
 
@@ -28,7 +28,7 @@ pub trait Scalar:
 ///
 /// Local: a marker trait.
 #[cfg(not(feature = "mpi"))]
-pub trait Scalar: Copy + Send + Sync + 'static + sealed::Sealed {}
+pub trait Scalar: bytemuck::Pod + Send + Sync + sealed::Sealed {}
 
 mod sealed {
     pub trait Sealed {}
@@ -109,35 +109,28 @@ pub(crate) fn tuple_numbers_mut<U: NumberTuple>(tuples: &mut [U]) -> Option<&mut
     })
 }
 
-/// The bytes of a slice of scalars.
-pub(crate) fn as_bytes<T: Scalar>(data: &[T]) -> &[u8] {
-    // SAFETY: every `Scalar` is a primitive integer or float: no padding, every byte initialised,
-    // so viewing the memory as bytes is sound; the length covers exactly `data`.
-    unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), std::mem::size_of_val(data)) }
+/// The bytes of `values` (none for a zero-sized type, which `bytemuck` does not cast).
+pub(crate) fn bytes_of<T: bytemuck::Pod>(values: &[T]) -> &[u8] {
+    if std::mem::size_of::<T>() == 0 {
+        return &[];
+    }
+    bytemuck::cast_slice(values)
 }
 
-/// Zero.
-pub(crate) fn zero<T: Scalar>() -> T {
-    // SAFETY: all-zero bits are a valid value of every primitive integer and float.
-    unsafe { std::mem::zeroed::<T>() }
-}
-
-/// `len` zeros.
-pub(crate) fn zeroed_vec<T: Scalar>(len: usize) -> Vec<T> {
-    vec![zero::<T>(); len]
+/// As [`bytes_of`], writable: any bytes written are valid values.
+pub(crate) fn bytes_of_mut<T: bytemuck::Pod>(values: &mut [T]) -> &mut [u8] {
+    if std::mem::size_of::<T>() == 0 {
+        return &mut [];
+    }
+    bytemuck::cast_slice_mut(values)
 }
 
 /// Fills `data` from `bytes`, which must hold exactly as many bytes.
-pub(crate) fn copy_from_bytes<T: Scalar>(data: &mut [T], bytes: &[u8]) -> crate::Result<()> {
-    if std::mem::size_of_val(data) != bytes.len() {
-        return Err(length_mismatch::<T>(bytes.len(), data.len()));
+pub(crate) fn copy_from_bytes(data: &mut [u8], bytes: &[u8]) -> crate::Result<()> {
+    if data.len() != bytes.len() {
+        return Err(length_mismatch::<u8>(bytes.len(), data.len()));
     }
-    // SAFETY: `data` spans exactly `bytes.len()` bytes (checked above); the regions cannot
-    // overlap (`data` is borrowed mutably); any bit pattern is a valid primitive integer or
-    // float.
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.as_mut_ptr().cast::<u8>(), bytes.len());
-    }
+    data.copy_from_slice(bytes);
     Ok(())
 }
 
@@ -149,15 +142,15 @@ fn length_mismatch<T>(bytes: usize, len: usize) -> crate::Error {
     }
 }
 
-/// `len` scalars read from `bytes`, which must hold exactly that many.
-pub(crate) fn vec_from_bytes<T: Scalar>(bytes: &[u8], len: usize) -> crate::Result<Vec<T>> {
+/// `len` values read from `bytes`, which must hold exactly that many.
+pub(crate) fn vec_from_bytes<T: bytemuck::Pod>(bytes: &[u8], len: usize) -> crate::Result<Vec<T>> {
     let mut data = Vec::<T>::with_capacity(len);
     if std::mem::size_of::<T>().checked_mul(len) != Some(bytes.len()) {
         return Err(length_mismatch::<T>(bytes.len(), len));
     }
     // SAFETY: the capacity holds `len` values, which is exactly `bytes.len()` bytes (checked
-    // above); the regions cannot overlap (`data` is new); any bit pattern is a valid primitive
-    // integer or float, so all `len` values are initialised by the copy.
+    // above); the regions cannot overlap (`data` is new); any bit pattern is a valid value of a
+    // `Pod` type, so all `len` values are initialised by the copy.
     unsafe {
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.as_mut_ptr().cast::<u8>(), bytes.len());
         data.set_len(len);
