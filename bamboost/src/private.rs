@@ -6,6 +6,10 @@ use crate::mpi::{Broadcast, Comm, HasComm, Label, Scalar};
 use std::marker::PhantomData;
 
 /// **Not a stable API.** The communicator of the object a wrapped method is called on.
+///
+/// # MPI
+///
+/// Local.
 #[inline]
 pub fn comm_of<T: HasComm + ?Sized>(object: &T) -> Comm {
     object.comm()
@@ -13,6 +17,11 @@ pub fn comm_of<T: HasComm + ?Sized>(object: &T) -> Comm {
 
 /// **Not a stable API.** Runs the body of the wrapped method `type_name::method` on rank 0 and
 /// returns its value on every rank.
+///
+/// # MPI
+///
+/// Collective on `comm` (every rank calls it); the body is root-only: it runs on rank 0 and
+/// its value is broadcast.
 #[inline]
 pub fn on_root<R: Broadcast>(
     comm: &Comm,
@@ -25,6 +34,10 @@ pub fn on_root<R: Broadcast>(
 
 /// **Not a stable API.** As [`on_root`], for methods returning a `Vec` of plain numbers, whose
 /// memory is broadcast as is instead of being encoded element by element.
+///
+/// # MPI
+///
+/// As [`on_root`].
 #[inline]
 pub fn on_root_numbers<T: Scalar>(
     comm: &Comm,
@@ -37,6 +50,10 @@ pub fn on_root_numbers<T: Scalar>(
 
 /// **Not a stable API.** As [`on_root_numbers`], for methods returning a `Vec` of arrays of
 /// plain numbers (`Vec<[f64; 3]>`).
+///
+/// # MPI
+///
+/// As [`on_root`].
 #[inline]
 pub fn on_root_number_rows<T: Scalar, const N: usize>(
     comm: &Comm,
@@ -50,6 +67,10 @@ pub fn on_root_number_rows<T: Scalar, const N: usize>(
 /// **Not a stable API.** As [`on_root_numbers`], for methods returning a `Vec` of tuples of one
 /// number type (`Vec<(f64, f64)>`), broadcast as their numbers when the tuple is laid out as an
 /// array of them (otherwise encoded as by [`on_root`]).
+///
+/// # MPI
+///
+/// As [`on_root`].
 #[inline]
 pub fn on_root_number_tuples<U: NumberTuple>(
     comm: &Comm,
@@ -63,6 +84,10 @@ pub fn on_root_number_tuples<U: NumberTuple>(
 /// **Not a stable API.** As [`on_root`], for methods whose return type is spelled `String`: the
 /// standard `String`'s bytes are broadcast as they are instead of being encoded (a user's own
 /// type named `String` is encoded as by [`on_root`]).
+///
+/// # MPI
+///
+/// As [`on_root`].
 #[inline]
 pub fn on_root_text<R: Broadcast + 'static>(
     comm: &Comm,
@@ -78,6 +103,10 @@ pub fn on_root_text<R: Broadcast + 'static>(
 /// travels, by method resolution on `&&Dispatch::<R>::NEW` ("autoref specialisation"):
 /// [`ViaBytes`] (raw memory) when `R` is a `Vec` of a [`bytemuck::Pod`] type, or a `Result` of
 /// one with a serialisable error, otherwise [`ViaEncoding`] (as [`on_root`]).
+///
+/// # MPI
+///
+/// Local: a compile-time selector; its methods are as [`on_root`].
 pub struct Dispatch<R>(PhantomData<fn() -> R>);
 
 impl<R> Dispatch<R> {
@@ -87,6 +116,10 @@ impl<R> Dispatch<R> {
 
 /// **Not a stable API.** See [`Dispatch`]: vectors of a plain-data type, broadcast as their
 /// bytes.
+///
+/// # MPI
+///
+/// Its method is as [`on_root`].
 pub trait ViaBytes<R> {
     /// **Not a stable API.** As [`on_root`].
     fn on_root(
@@ -125,6 +158,10 @@ impl<T: bytemuck::Pod, E: Broadcast> ViaBytes<Result<Vec<T>, E>> for &Dispatch<R
 }
 
 /// **Not a stable API.** See [`Dispatch`]: any other value, encoded.
+///
+/// # MPI
+///
+/// Its method is as [`on_root`].
 pub trait ViaEncoding<R> {
     /// **Not a stable API.** As [`on_root`].
     fn on_root(
