@@ -8,6 +8,11 @@ use bamboost_tests::hold_file;
 use ndarray::{Array1, Array3, ArrayD, IxDyn, arr2};
 use std::time::{Duration, Instant};
 
+/// Held by the test that starts a lock-holding process and by the test whose opens must not
+/// wait: HDF5 opens files without close-on-exec, so a process started while another test's file
+/// is open inherits that file's lock, and an open with `LockTimeout::Fail` then sees it locked.
+static NO_CHILD_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn new_file() -> (tempfile::TempDir, File) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let file = File::new(dir.path().join("data.h5"), CommSlot::new());
@@ -289,6 +294,7 @@ fn writing_a_dataset_over_a_group_is_refused_and_keeps_the_group() -> bamboost::
 
 #[test]
 fn a_file_that_is_not_hdf5_is_an_hdf5_error_not_a_lock_and_is_left_as_it_was() {
+    let _alone = NO_CHILD_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let (_dir, file) = new_file();
     let text = "notes, not HDF5\n".repeat(20);
     std::fs::write(file.path(), &text).expect("write the text file");
@@ -307,6 +313,7 @@ fn a_file_that_is_not_hdf5_is_an_hdf5_error_not_a_lock_and_is_left_as_it_was() {
 
 #[test]
 fn a_file_locked_by_another_process_times_out_with_a_typed_error() -> bamboost::Result<()> {
+    let _alone = NO_CHILD_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     let (_dir, file) = new_file();
     file.open_mut()?.close()?;
     let holder = hold_file(env!("CARGO_BIN_EXE_mpi-scenario"), file.path(), 3.0);
